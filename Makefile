@@ -1,0 +1,87 @@
+# loopbox: one non-recursive Makefile. Objects go under build/<config>/.
+#   make                 build/loopbox (CONFIG=full)
+#   make CONFIG=minimal  build/minimal/loopbox
+#   make check           unit tests, then the shell tests (as root)
+CONFIG ?= full
+include configs/$(CONFIG).mk
+
+FEATURES := LOSETUP BLKID INIT SWITCH_ROOT LOOPMOUNT RUN FAULTS
+FEATURE_FLAGS := $(foreach f,$(FEATURES),-DENABLE_$(f)=$(or $(ENABLE_$(f)),0))
+
+CC := musl-gcc
+HOSTCC ?= cc
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1)
+WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wvla
+CFLAGS ?= -Os
+CFLAGS += -std=c11 -D_GNU_SOURCE $(WARN) -Ilibmini \
+	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
+	-fno-unwind-tables -fno-stack-protector -DLOOPBOX_VERSION='"$(VERSION)"' \
+	$(FEATURE_FLAGS)
+LDFLAGS += -static -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--hash-style=gnu
+
+B := build/$(CONFIG)
+LIB_SRC := $(sort $(wildcard libmini/*.c))
+APPLET_SRC := $(sort $(wildcard applet/*.c))
+OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC) $(APPLET_SRC))
+BIN := $(B)/loopbox
+
+PREFIX ?= /usr
+DESTDIR ?=
+
+.PHONY: all check unit shelltest deps size install clean bench demo fuzz
+all: $(BIN)
+ifeq ($(CONFIG),full)
+all: build/loopbox
+build/loopbox: $(BIN)
+	cp $< $@
+endif
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BIN).full: $(OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJ)
+
+$(BIN): $(BIN).full
+	strip -s -R .comment -o $@ $<
+
+-include $(OBJ:.o=.d)
+
+# make size: the binary, then the 25 largest symbols of the unstripped one.
+size: $(BIN)
+	@ls -l $(BIN) | awk '{print $$5, $$9}'
+	@size $(BIN)
+	@nm --size-sort -r -S $(BIN).full | head -25
+
+# Unit tests run with the host compiler (glibc), which also has the kernel
+# headers that test_uapi.c compares our definitions with.
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRC))
+UNIT_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Ilibmini -Itests/unit \
+	-DENABLE_FAULTS=1 -fsanitize=address,undefined -fno-omit-frame-pointer
+build/unit/%: tests/unit/%.c $(LIB_SRC) libmini/mini.h libmini/uapi.h libmini/probe.h tests/unit/unit.h
+	@mkdir -p build/unit
+	$(HOSTCC) $(UNIT_CFLAGS) -o $@ $< $(LIB_SRC)
+
+unit: $(UNIT_BIN)
+	@sh tests/unit/run.sh $(UNIT_BIN)
+
+deps:
+	@sh tests/deps.sh
+
+shelltest: all
+	@$(MAKE) --no-print-directory CONFIG=test
+	@sh tests/run.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory shelltest
+
+install: $(BIN)
+	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/loopbox
+	for a in $$($(BIN) --list); do ln -sf loopbox $(DESTDIR)$(PREFIX)/bin/$$a; done
+
+clean:
+	rm -rf build

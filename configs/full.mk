@@ -1,0 +1,8 @@
+# Everything: the default build (build/loopbox).
+ENABLE_LOSETUP = 1
+ENABLE_BLKID = 1
+ENABLE_INIT = 1
+ENABLE_SWITCH_ROOT = 1
+ENABLE_LOOPMOUNT = 0
+ENABLE_RUN = 0
+ENABLE_FAULTS = 0

@@ -1,0 +1,103 @@
+/* The one message shape: "loopbox: APPLET: what: why". This is the only
+ * file in libmini that writes; library functions never call it, applets do.
+ * stdio is used for stderr only through one vdprintf per message, so a
+ * message is written with a single write(2) and never interleaves with
+ * another process's. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mini.h"
+
+const char *applet_name = "loopbox";
+
+static void vsay(int err, const char *prefix, const char *fmt, va_list ap)
+{
+	char buf[1024];
+	int n = snprintf(buf, sizeof(buf), "loopbox: %s%s%s", applet_name,
+			 strcmp(applet_name, "loopbox") ? ": " : "", prefix);
+	if (n < 0 || n >= (int)sizeof(buf))
+		n = 0;
+	int m = vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	if (m > 0)
+		n += m;
+	if (n >= (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 2;
+	if (err) {
+		m = snprintf(buf + n, sizeof(buf) - n, ": %s", strerror(err));
+		if (m > 0)
+			n += m;
+		if (n >= (int)sizeof(buf) - 1)
+			n = sizeof(buf) - 2;
+	}
+	buf[n++] = '\n';
+	/* Flush our stdout first so the order on a shared terminal is ours. */
+	fflush(stdout);
+	(void)!write(2, buf, n);
+}
+
+void msg(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(0, "", fmt, ap);
+	va_end(ap);
+}
+
+void msg_errno(int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(err < 0 ? -err : err, "", fmt, ap);
+	va_end(ap);
+}
+
+void msg_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(0, "warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void die(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(0, "", fmt, ap);
+	va_end(ap);
+	exit(code);
+}
+
+void die_errno(int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(err < 0 ? -err : err, "", fmt, ap);
+	va_end(ap);
+	exit(EXIT_FAIL);
+}
+
+static int out_failed;
+
+int out(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vprintf(fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		out_failed = 1;
+	return n;
+}
+
+/* A full disk or closed pipe on stdout is a failure the caller must see. */
+int out_flush(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout) || out_failed)
+		return -(errno ? errno : EIO);
+	return 0;
+}

@@ -1,0 +1,310 @@
+/* Loop device primitives: find, open, configure, read state. Each returns
+ * 0 (or a number) / -errno and leaves no half-done work behind. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mini.h"
+
+/* ioctl with fault injection in test builds; returns the ioctl's value or
+ * -errno. */
+int loop_ioctl(int fd, unsigned long req, const char *name, void *arg)
+{
+	if (ENABLE_FAULTS) {
+		int f = fault_check(name);
+		if (f)
+			return f;
+	}
+	int r = ioctl(fd, req, arg);
+	return r < 0 ? -errno : r;
+}
+
+/* Sleeps a random 10..base+10 ms: callers racing for one device must not
+ * retry in lockstep. */
+void loop_backoff(unsigned attempt)
+{
+	static unsigned seed;
+	if (!seed)
+		seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+	seed = seed * 1103515245u + 12345u;
+	unsigned cap = 10u << (attempt < 4 ? attempt : 4); /* 10..160 ms */
+	unsigned ms = 5 + (seed >> 8) % cap;
+	struct timespec ts = {0, (long)ms * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+int loop_ctl_open(void)
+{
+	if (ENABLE_FAULTS && fault_check("open_ctl"))
+		return -ENOENT;
+	int fd = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		/* Static /dev without devtmpfs: the number is fixed (10:237). */
+		if (mknod("/dev/loop-control", S_IFCHR | 0600,
+			  makedev(10, LOOP_CTL_MINOR)) < 0 && errno != EEXIST)
+			return -errno;
+		fd = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+int loop_get_free(int ctlfd)
+{
+	return loop_ioctl(ctlfd, LOOP_CTL_GET_FREE, "LOOP_CTL_GET_FREE", NULL);
+}
+
+void loop_path(int nr, char *buf, size_t size)
+{
+	/* Android and some old udev rules put the nodes in /dev/loop/N only:
+	 * print the node that exists. */
+	snprintf(buf, size, "/dev/loop/%d", nr);
+	if (access(buf, F_OK) == 0 && access("/dev/loop0", F_OK) != 0)
+		return;
+	snprintf(buf, size, "/dev/loop%d", nr);
+}
+
+static int parse_nr(const char *s)
+{
+	uint64_t v;
+	if (parse_uint(s, 1u << 20, &v))
+		return -EINVAL;
+	return (int)v;
+}
+
+int loop_parse_name(const char *s)
+{
+	if (!strncmp(s, "/dev/loop/", 10))
+		return parse_nr(s + 10);
+	if (!strncmp(s, "/dev/loop", 9) && s[9] >= '0' && s[9] <= '9')
+		return parse_nr(s + 9);
+	if (!strncmp(s, "loop", 4) && s[4] >= '0' && s[4] <= '9')
+		return parse_nr(s + 4);
+	/* Any other path (a udev symlink, a node elsewhere): ask sysfs which
+	 * device that number is, never compute it from the minor. */
+	struct stat st;
+	if (stat(s, &st) < 0)
+		return -errno;
+	if (!S_ISBLK(st.st_mode))
+		return -ENOTBLK;
+	char link[64], target[256];
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(st.st_rdev),
+		 minor(st.st_rdev));
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return -ENODEV;
+	target[n] = 0;
+	const char *base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (strncmp(base, "loop", 4) || base[4] < '0' || base[4] > '9')
+		return -ENODEV;
+	return parse_nr(base + 4);
+}
+
+int loop_open(int nr, int flags)
+{
+	char path[32];
+	loop_path(nr, path, sizeof(path));
+	int fd = (ENABLE_FAULTS && fault_check("open_dev")) ? (errno = ENOENT, -1)
+							      : open(path, flags | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT)
+		return fd < 0 ? -errno : fd;
+	/* No node (static /dev, or a deleted node: util-linux#3197): create
+	 * it from the number sysfs gives, which depends on max_part. */
+	char attr[48];
+	dev_t dev;
+	snprintf(attr, sizeof(attr), "/sys/block/loop%d/dev", nr);
+	int r = sysfs_read_devnum(AT_FDCWD, attr, &dev);
+	if (r < 0)
+		return r == -ENOENT ? -ENODEV : r;
+	snprintf(path, sizeof(path), "/dev/loop%d", nr);
+	if (mknod(path, S_IFBLK | 0660, dev) < 0 && errno != EEXIST)
+		return -errno;
+	fd = open(path, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int loop_have_configure(int fd)
+{
+	static int have = -1;
+	if (have < 0) {
+		/* fget(-1) fails before anything else is looked at: EBADF
+		 * means the ioctl exists (5.8+); EINVAL/ENOTTY mean it does
+		 * not. */
+		struct loop_config probe;
+		memset(&probe, 0, sizeof(probe));
+		probe.fd = (uint32_t)-1;
+		int r = loop_ioctl(fd, LOOP_CONFIGURE, "LOOP_CONFIGURE", &probe);
+		have = r == -EBADF;
+	}
+	return have;
+}
+
+/* EAGAIN (5.0-5.18, 4.14.y): the page cache was refilled by a prober
+ * during invalidation. Retry with bounded, jittered backoff. */
+static int ioctl_retry(int fd, unsigned long req, const char *name, void *arg)
+{
+	int r;
+	for (unsigned i = 0; i < 64; i++) {
+		r = loop_ioctl(fd, req, name, arg);
+		if (r != -EAGAIN)
+			return r;
+		loop_backoff(i);
+	}
+	return r;
+}
+
+/* Kernels before 5.8: four ioctls with intermediate states. A failure
+ * after LOOP_SET_FD clears the device again, so nobody sees a device bound
+ * at the wrong offset (the toybox half-configured-device bug). */
+static int configure_legacy(int fd, const struct loop_config *cfg)
+{
+	int r = loop_ioctl(fd, LOOP_SET_FD, "LOOP_SET_FD",
+			   (void *)(uintptr_t)cfg->fd);
+	if (r < 0)
+		return r;
+	struct loop_info64 info = cfg->info;
+	/* READ_ONLY comes from the fd's mode; DIO has its own ioctl. */
+	info.lo_flags &= LO_FLAGS_AUTOCLEAR | LO_FLAGS_PARTSCAN;
+	r = ioctl_retry(fd, LOOP_SET_STATUS64, "LOOP_SET_STATUS64", &info);
+	if (r >= 0 && cfg->block_size)
+		r = ioctl_retry(fd, LOOP_SET_BLOCK_SIZE, "LOOP_SET_BLOCK_SIZE",
+				(void *)(uintptr_t)cfg->block_size);
+	if (r >= 0 && (cfg->info.lo_flags & LO_FLAGS_DIRECT_IO)) {
+		/* DIO refusal is not fatal here: the caller verifies the
+		 * effective state and decides. */
+		(void)ioctl_retry(fd, LOOP_SET_DIRECT_IO, "LOOP_SET_DIRECT_IO",
+				  (void *)1UL);
+	}
+	if (r < 0) {
+		int saved = r;
+		loop_ioctl(fd, LOOP_CLR_FD, "LOOP_CLR_FD", NULL);
+		return saved;
+	}
+	return 0;
+}
+
+int loop_configure(int fd, const struct loop_config *cfg)
+{
+	if (loop_have_configure(fd)) {
+		int r = ioctl_retry(fd, LOOP_CONFIGURE, "LOOP_CONFIGURE",
+				    (void *)cfg);
+		return r < 0 ? r : 0;
+	}
+	return configure_legacy(fd, cfg);
+}
+
+int loop_configure_legacy(int fd, const struct loop_config *cfg)
+{
+	return configure_legacy(fd, cfg);
+}
+
+static int read_flag(int sysfd, const char *dir, const char *attr, uint32_t bit,
+		     uint32_t *flags)
+{
+	char path[80];
+	uint64_t v;
+	snprintf(path, sizeof(path), "%s/%s", dir, attr);
+	int r = sysfs_read_u64(sysfd, path, &v);
+	if (r == 0 && v)
+		*flags |= bit;
+	return r;
+}
+
+int loop_state_get(int sysfd, int nr, int fd, struct loop_state *st)
+{
+	char dir[48], path[96];
+	memset(st, 0, sizeof(*st));
+	st->nr = nr;
+	snprintf(dir, sizeof(dir), "block/loop%d", nr);
+	snprintf(path, sizeof(path), "%s/dev", dir);
+	if (sysfs_read_devnum(sysfd, path, &st->dev) < 0)
+		return -ENODEV;
+	snprintf(path, sizeof(path), "%s/loop/backing_file", dir);
+	int r = sysfs_read_str(sysfd, path, st->back_file, sizeof(st->back_file));
+	if (r == -ENOENT)
+		return -ENXIO; /* loop/ exists only while bound */
+	snprintf(path, sizeof(path), "%s/loop/offset", dir);
+	sysfs_read_u64(sysfd, path, &st->offset);
+	snprintf(path, sizeof(path), "%s/loop/sizelimit", dir);
+	sysfs_read_u64(sysfd, path, &st->sizelimit);
+	snprintf(path, sizeof(path), "%s/loop", dir);
+	read_flag(sysfd, path, "autoclear", LO_FLAGS_AUTOCLEAR, &st->flags);
+	read_flag(sysfd, path, "partscan", LO_FLAGS_PARTSCAN, &st->flags);
+	read_flag(sysfd, path, "dio", LO_FLAGS_DIRECT_IO, &st->flags);
+	read_flag(sysfd, dir, "ro", LO_FLAGS_READ_ONLY, &st->flags);
+	uint64_t v;
+	snprintf(path, sizeof(path), "%s/size", dir);
+	if (sysfs_read_u64(sysfd, path, &v) == 0)
+		st->size = v * 512;
+	snprintf(path, sizeof(path), "%s/queue/logical_block_size", dir);
+	if (sysfs_read_u64(sysfd, path, &v) == 0)
+		st->block_size = (uint32_t)v;
+
+	/* Inode and device numbers exist only in the ioctl. */
+	int own = -1;
+	if (fd < 0) {
+		own = loop_open(nr, O_RDONLY | O_NONBLOCK);
+		fd = own;
+	}
+	if (fd < 0)
+		return 0; /* sysfs alone is enough for most callers */
+	struct loop_info64 info;
+	memset(&info, 0, sizeof(info));
+	r = loop_ioctl(fd, LOOP_GET_STATUS64, "LOOP_GET_STATUS64", &info);
+	if (own >= 0)
+		close(own);
+	if (r == -ENXIO)
+		return -ENXIO; /* 6.11+: unbinding, loop/ not yet gone */
+	if (r < 0)
+		return 0;
+	st->back_dev = info.lo_device;
+	st->back_ino = info.lo_inode;
+	st->back_rdev = info.lo_rdevice;
+	st->offset = info.lo_offset;
+	st->sizelimit = info.lo_sizelimit;
+	st->flags = info.lo_flags;
+	memcpy(st->name, info.lo_file_name, LO_NAME_SIZE);
+	st->name[LO_NAME_SIZE] = 0;
+	if (!st->back_file[0])
+		memcpy(st->back_file, st->name, LO_NAME_SIZE + 1);
+	return 0;
+}
+
+int loop_list_bound(int sysfd, int *nrs, int max)
+{
+	int dfd = openat(sysfd, "block", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -errno;
+	}
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "loop", 4) || e->d_name[4] < '0' ||
+		    e->d_name[4] > '9')
+			continue;
+		char path[300];
+		snprintf(path, sizeof(path), "block/%s/loop", e->d_name);
+		if (faccessat(sysfd, path, F_OK, 0) < 0)
+			continue;
+		int nr = parse_nr(e->d_name + 4);
+		if (nr < 0)
+			continue;
+		if (n < max)
+			nrs[n] = nr;
+		n++;
+	}
+	closedir(d);
+	return n;
+}

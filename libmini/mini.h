@@ -1,0 +1,199 @@
+/* libmini: the library under every loopbox applet.
+ *
+ * Rules: every function returns 0 (or a count/index) on success and -errno
+ * on failure; nothing here prints or exits, except err.c, which is the
+ * message shape the applets use. Prototypes are grouped by the file that
+ * defines them, so this header is also the index of the library. */
+#ifndef LOOPBOX_MINI_H
+#define LOOPBOX_MINI_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "uapi.h"
+
+#ifndef LOOPBOX_VERSION
+#define LOOPBOX_VERSION "0.1"
+#endif
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Feature switches come from configs/<name>.mk as -DENABLE_X=0/1. They are
+ * used in plain `if`, so disabled code is still compiled and type-checked
+ * before the linker drops it. */
+#ifndef ENABLE_FAULTS
+#define ENABLE_FAULTS 0
+#endif
+
+/* ---- fault.c: injected failures in CONFIG=test builds -------------------
+ * -errno when LOOPBOX_FAULT asks NAME's current call to fail, else 0. */
+int fault_check(const char *name);
+
+/* ---- err.c: the one message shape (applets only) ----------------------
+ * "loopbox: APPLET: <text>[: strerror]" on stderr. Exit codes are fixed. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+extern const char *applet_name;
+void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void msg_errno(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void die(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+_Noreturn void die_errno(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* printf to stdout that remembers a write error, checked at exit. */
+int out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int out_flush(void);
+
+/* ---- opt.c: table-driven option parser ---------------------------------
+ * Short options bundle (-fP), take values as -o512 or -o 512; long options
+ * take --opt=value or --opt value. Operands are collected in order into
+ * argv[0..n) (GNU-style permutation: options may follow operands); "--" ends
+ * option parsing. Long-only options use ids >= 256. */
+enum { OPT_NONE, OPT_REQ, OPT_OPTIONAL };
+struct opt {
+	const char *lng; /* long name without "--", or NULL */
+	int id;          /* short option character, or >= 256 */
+	int arg;         /* OPT_NONE / OPT_REQ / OPT_OPTIONAL */
+};
+struct optstate {
+	int ind;          /* next argv index to read */
+	int nopnd;        /* operands collected so far (stored in argv) */
+	int pos;          /* position inside a short-option bundle */
+	const char *arg;  /* value of the option just returned, or NULL */
+	const char *bad;  /* the offending word, after an error */
+	int done;         /* "--" seen */
+};
+void opt_init(struct optstate *st);
+/* Returns the option id, 0 at the end (operands are argv[0..st->nopnd)),
+ * -ENOENT for an unknown option, -EINVAL for a missing value, -E2BIG for a
+ * value given to an option that takes none. */
+int opt_next(struct optstate *st, int argc, char **argv,
+	     const struct opt *tab);
+
+/* ---- parse.c: numbers ---------------------------------------------------
+ * parse_size: like util-linux: base 0 (0x hex; leading 0 is octal), then an
+ * optional suffix K M G T P E (binary), KiB..EiB (binary) or KB..EB
+ * (decimal), case-insensitive. Empty, negative, garbage: -EINVAL; overflow:
+ * -ERANGE. */
+int parse_size(const char *s, uint64_t *out);
+/* Plain unsigned decimal (no suffix), bounded by max. */
+int parse_uint(const char *s, uint64_t max, uint64_t *out);
+/* Seconds with an optional fraction ("5", "0.25"), into milliseconds. */
+int parse_msec(const char *s, uint64_t *ms);
+
+/* ---- sysfs.c: attribute readers relative to a directory fd -------------
+ * dirfd is usually sysfs_open() (/sys); unit tests pass a fake tree. */
+int sysfs_open(void);
+/* Reads one attribute, strips the trailing newline; returns the length. */
+int sysfs_read_str(int dirfd, const char *path, char *buf, size_t size);
+int sysfs_read_u64(int dirfd, const char *path, uint64_t *v);
+/* "MAJ:MIN\n" as in every sysfs dev file. */
+int sysfs_read_devnum(int dirfd, const char *path, dev_t *dev);
+
+/* ---- loop.c: loop device primitives ------------------------------------ */
+struct loop_state {
+	int nr;
+	uint64_t offset, sizelimit;
+	uint32_t flags;        /* effective LO_FLAGS_* */
+	uint64_t back_dev;     /* lo_device: st_dev of the backing file */
+	uint64_t back_ino;     /* lo_inode */
+	uint64_t back_rdev;    /* lo_rdevice: set for block-device backing */
+	uint32_t block_size;   /* logical block size (queue/) */
+	uint64_t size;         /* device size in bytes */
+	dev_t dev;             /* the loop device's own number */
+	char back_file[4096];  /* sysfs backing_file, else lo_file_name */
+	char name[LO_NAME_SIZE + 1]; /* lo_file_name as set by the binder */
+};
+/* /dev/loop-control, creating the node from its known number if the
+ * system has no devtmpfs (c 10:237 is fixed by the kernel). */
+int loop_ctl_open(void);
+int loop_get_free(int ctlfd);
+/* Device number -> "/dev/loopN" (or "/dev/loop/N" where only that exists). */
+void loop_path(int nr, char *buf, size_t size);
+/* "/dev/loop3", "loop3" or "3" -> 3; anything else -EINVAL. */
+int loop_parse_name(const char *s);
+/* Opens /dev/loopN, creating the node from sysfs `dev` when missing. */
+int loop_open(int nr, int flags);
+/* LOOP_CONFIGURE, or on kernels without it (EINVAL; ENOTTY via compat)
+ * LOOP_SET_FD + LOOP_SET_STATUS64 + LOOP_SET_BLOCK_SIZE + LOOP_SET_DIRECT_IO,
+ * clearing the device again if a later step fails. */
+int loop_configure(int fd, const struct loop_config *cfg);
+/* The state of a bound device: sysfs first, LOOP_GET_STATUS64 on fd (or a
+ * fresh open when fd < 0) second. -ENXIO when unbound, -ENODEV if absent. */
+int loop_state_get(int sysfd, int nr, int fd, struct loop_state *st);
+/* Numbers of every bound loop device in /sys/block's readdir order (the
+ * order util-linux lists them in); returns the count (may exceed max: only
+ * max are stored). */
+int loop_list_bound(int sysfd, int *nrs, int max);
+/* ioctl with fault injection (CONFIG=test): the result or -errno. */
+int loop_ioctl(int fd, unsigned long req, const char *name, void *arg);
+/* Jittered sleep for retry number attempt (10 to 160 ms cap). */
+void loop_backoff(unsigned attempt);
+/* The four-ioctl path alone (tests, and the 5.8 LOOP_CONFIGURE fallback). */
+int loop_configure_legacy(int fd, const struct loop_config *cfg);
+/* 1 if LOOP_CONFIGURE exists (probed once with fd = -1: EBADF), else 0. */
+int loop_have_configure(int fd);
+
+/* ---- attach.c: the attach engine --------------------------------------- */
+enum { DIO_AUTO, DIO_ON, DIO_OFF };
+struct attach_req {
+	const char *file;
+	uint64_t offset, sizelimit;
+	uint32_t block_size;   /* 0: probe (see README) */
+	int dio;               /* DIO_AUTO / DIO_ON / DIO_OFF */
+	int nr;                /* a given device, or -1 for the first free */
+	unsigned ro : 1, autoclear : 1, partscan : 1, nooverlap : 1;
+	unsigned keep_fd : 1;  /* leave res->fd open for the caller */
+	const char *ref;       /* tag stored in lo_file_name, or NULL */
+	const char *partition; /* "N", "PARTUUID=..", "PARTLABEL=..", or NULL */
+};
+/* Warnings an attach can raise; the applet words them. */
+enum {
+	AW_RO_FALLBACK = 1 << 0,  /* opened read-only: rw was refused */
+	AW_ALIAS = 1 << 1,        /* another device maps an overlapping range */
+	AW_NOT_512 = 1 << 2,      /* file size not a multiple of 512 */
+	AW_BEYOND_EOF = 1 << 3,   /* offset+sizelimit ends beyond EOF */
+	AW_DIO_FALLBACK = 1 << 4, /* auto: DIO did not engage, buffered used */
+	AW_WRITERS = 1 << 5,      /* another process has the file open rw */
+	AW_NO_PARTS = 1 << 6,     /* -P on a partitioned image found nothing */
+};
+struct attach_res {
+	int nr;
+	int fd;                /* open device fd when req->keep_fd, else -1 */
+	int reused;            /* -L found an identical mapping */
+	int ro_errno;          /* why rw was refused (AW_RO_FALLBACK) */
+	int alias_nr;          /* the aliasing device (AW_ALIAS), or -1 */
+	pid_t writer_pid;      /* a writer (AW_WRITERS) */
+	unsigned warn;         /* AW_* */
+	const char *failed_step; /* the call that failed, for the message */
+	char why[200];         /* or, when set, the reason in words */
+	struct loop_state st;  /* verified state after attach */
+};
+int loop_attach(const struct attach_req *req, struct attach_res *res);
+
+/* ---- detach.c: synchronous, durable teardown --------------------------- */
+struct detach_req {
+	int nr;
+	uint64_t timeout_ms;   /* how long to wait for unbinding */
+	unsigned lazy : 1;     /* autoclear + flush, do not wait */
+	unsigned remove : 1;   /* LOOP_CTL_REMOVE afterwards */
+};
+#define DETACH_MAX_HOLDERS 8
+struct detach_res {
+	const char *failed_step;
+	char why[200];          /* the reason in words, when set */
+	char mountpoint[4096];  /* -EBUSY: mounted here */
+	char dm_holder[64];     /* -EBUSY: used by this holder (holders/) */
+	int nholders;           /* -EBUSY: processes holding it open */
+	pid_t holder_pid[DETACH_MAX_HOLDERS];
+	char holder_comm[DETACH_MAX_HOLDERS][17];
+	int lazy_done;          /* autoclear set, will free at last close */
+};
+int loop_detach(const struct detach_req *req, struct detach_res *res);
+/* fsync + BLKFLSBUF: a non-mounted device shows its backing file again. */
+int loop_flush(int nr, struct detach_res *res);
+
+#endif
