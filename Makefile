@@ -11,7 +11,7 @@ FEATURE_FLAGS := $(foreach f,$(FEATURES),-DENABLE_$(f)=$(or $(ENABLE_$(f)),0))
 CC := musl-gcc
 HOSTCC ?= cc
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1)
-WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wvla
+WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wvla -Wno-format-truncation
 CFLAGS ?= -Os
 CFLAGS += -std=c11 -D_GNU_SOURCE $(WARN) -Ilibmini \
 	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \

@@ -335,10 +335,15 @@ static void print_info(const struct loop_state *st)
 static int parse_cols(struct out_opts *o, const char *list)
 {
 	const char *p = list;
-	if (*p == '+')
+	if (*p == '+') {
 		p++;
-	else
+		if (!o->ncols) {
+			memcpy(o->col, default_cols, sizeof(default_cols));
+			o->ncols = sizeof(default_cols);
+		}
+	} else {
 		o->ncols = 0;
+	}
 	while (*p) {
 		size_t len = strcspn(p, ",");
 		int c;
@@ -467,14 +472,24 @@ static int do_attach(struct args *a)
 	return EXIT_OK;
 }
 
+/* A loop device named on the command line, or -1 after saying why not. */
 static int dev_arg(const char *s)
 {
 	int nr = loop_parse_name(s);
-	if (nr < 0)
-		msg_errno(nr == -EINVAL || nr == -ENOTBLK || nr == -ENODEV ? 0 : nr,
-			  "%s%s", s,
-			  nr == -EINVAL || nr == -ENOTBLK || nr == -ENODEV
-				  ? ": not a loop device" : "");
+	if (nr == -EINVAL || nr == -ENOTBLK || nr == -ENODEV) {
+		msg("%s: not a loop device", s);
+		return -1;
+	}
+	if (nr < 0) {
+		msg_errno(nr, "%s", s);
+		return -1;
+	}
+	char path[48];
+	snprintf(path, sizeof(path), "/sys/block/loop%d", nr);
+	if (access(path, F_OK) < 0) {
+		msg("%s: no such loop device", s);
+		return -1;
+	}
 	return nr;
 }
 

@@ -17,8 +17,9 @@ const char *applet_name = "loopbox";
 static void vsay(int err, const char *prefix, const char *fmt, va_list ap)
 {
 	char buf[1024];
-	int n = snprintf(buf, sizeof(buf), "loopbox: %s%s%s", applet_name,
-			 strcmp(applet_name, "loopbox") ? ": " : "", prefix);
+	int top = !strcmp(applet_name, "loopbox");
+	int n = snprintf(buf, sizeof(buf), "loopbox: %s%s%s", top ? "" : applet_name,
+			 top ? "" : ": ", prefix);
 	if (n < 0 || n >= (int)sizeof(buf))
 		n = 0;
 	int m = vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);

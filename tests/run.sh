@@ -3,11 +3,13 @@
 # closing line "N passed, N failed, N skipped" for the whole suite.
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
-export LB="$top/build/loopbox" LBT="$top/build/test/loopbox" FILES="$top/tests/files"
+export LB="${LB:-$top/build/loopbox}" LBT="${LBT:-$top/build/test/loopbox}" FILES="$top/tests/files"
 TESTROOT=$(mktemp -d /tmp/loopbox-test.XXXXXX)
 export TESTROOT
 PASSED=0 FAILED=0 SKIPPED=0
-. "$top/tests/testing.sh"
+HARNESS="$top/tests/testing.sh"
+export HARNESS
+. "$HARNESS"
 
 # Every test's devices, even after a failure or ^C.
 finish() {

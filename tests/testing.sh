@@ -48,7 +48,8 @@ testing() {
 	printf '%b' "$4" >"$TESTDIR/input"
 	printf '%b' "$3" >"$TESTDIR/expected"
 	[ "$VERBOSE" = all ] && printf 'RUN: %s\n' "$2"
-	(cd "$TESTDIR" && printf '%b' "$5" | sh -c "$2") >"$TESTDIR/actual" 2>"$TESTDIR/stderr"
+	# The command sees this file's helpers (loop_count, ...) too.
+	(cd "$TESTDIR" && printf '%b' "$5" | sh -c ". '$HARNESS'; $2") >"$TESTDIR/actual" 2>"$TESTDIR/stderr"
 	if cmp -s "$TESTDIR/expected" "$TESTDIR/actual"; then
 		_result PASS "$_name"
 	else
@@ -105,3 +106,11 @@ mkimg() { # FILE SIZE: a file of SIZE bytes with a recognisable pattern
 }
 
 is_root() { [ "$(id -u)" = 0 ]; }
+
+# Whether the running kernel can parse MBR and GPT partition tables (this
+# workplace's host kernel has neither: -P creates no partitions there).
+have_partscan() {
+	[ -r /proc/config.gz ] || return 0
+	zcat /proc/config.gz 2>/dev/null | grep -q '^CONFIG_MSDOS_PARTITION=y' &&
+		zcat /proc/config.gz 2>/dev/null | grep -q '^CONFIG_EFI_PARTITION=y'
+}

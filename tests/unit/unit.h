@@ -17,7 +17,7 @@ struct unit_test {
 
 static struct unit_test *unit_head, **unit_tail = &unit_head;
 static jmp_buf unit_jmp;
-static const char *unit_skip;
+static char unit_skipbuf[256];
 static char unit_why[512];
 
 #define TEST(name)                                                         \
@@ -61,15 +61,17 @@ static char unit_why[512];
 
 #define SKIP(why)                                                          \
 	do {                                                               \
-		unit_skip = (why);                                         \
+		snprintf(unit_skipbuf, sizeof(unit_skipbuf), "%s", (why)); \
 		longjmp(unit_jmp, 2);                                      \
 	} while (0)
 
 int main(int argc, char **argv)
 {
-	int pass = 0, fail = 0, skip = 0;
+	/* Statics: setjmp/longjmp may not preserve locals. */
+	static int pass, fail, skip;
+	static struct unit_test *t;
 	const char *only = argc > 1 ? argv[1] : NULL;
-	for (struct unit_test *t = unit_head; t; t = t->next) {
+	for (t = unit_head; t; t = t->next) {
 		if (only && strcmp(only, t->name))
 			continue;
 		switch (setjmp(unit_jmp)) {
@@ -83,7 +85,7 @@ int main(int argc, char **argv)
 			fail++;
 			break;
 		default:
-			printf("SKIP: %s: %s\n", t->name, unit_skip);
+			printf("SKIP: %s: %s\n", t->name, unit_skipbuf);
 			skip++;
 		}
 	}
