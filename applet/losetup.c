@@ -744,15 +744,16 @@ static int parse_args(struct args *a, int *argc, char **argv)
 		case O_REMOVE: a->det.remove = 1; break;
 		case 'l': a->list = 1; break;
 		case 'n': a->out.noheadings = 1; break;
-		case O_RAW: a->list = 1; a->out.fmt = FMT_RAW; break;
-		case 'J': a->list = 1; a->out.fmt = FMT_JSON; break;
+		/* As in util-linux, only -l and -O (or no arguments) select
+		 * the list; --raw, -J and --output-all only shape it. */
+		case O_RAW: a->out.fmt = FMT_RAW; break;
+		case 'J': a->out.fmt = FMT_JSON; break;
 		case 'O':
 			a->list = 1;
 			if (parse_cols(&a->out, st.arg) < 0)
 				return EXIT_USAGE;
 			break;
 		case O_OUTPUT_ALL:
-			a->list = 1;
 			a->out.ncols = 0;
 			for (int i = 0; i < C_REF; i++)
 				a->out.col[a->out.ncols++] = (unsigned char)i;

@@ -1,7 +1,7 @@
 # toybox-style test harness, sourced by tests/run.sh for each *.test file.
 #
 #   testing NAME COMMAND EXPECTED_STDOUT INFILE STDIN
-#       runs COMMAND with sh -c in $TESTDIR; INFILE is written to ./input,
+#       evals COMMAND in a subshell in $TESTDIR; INFILE is written to ./input,
 #       STDIN is piped in; stdout is compared with EXPECTED_STDOUT (both
 #       through printf %b, so "\n" works). Append "2>&1" or "; echo \$?" to
 #       the command to check stderr or the exit code.
@@ -48,8 +48,9 @@ testing() {
 	printf '%b' "$4" >"$TESTDIR/input"
 	printf '%b' "$3" >"$TESTDIR/expected"
 	[ "$VERBOSE" = all ] && printf 'RUN: %s\n' "$2"
-	# The command sees this file's helpers (loop_count, ...) too.
-	(cd "$TESTDIR" && printf '%b' "$5" | sh -c ". '$HARNESS'; $2") >"$TESTDIR/actual" 2>"$TESTDIR/stderr"
+	# eval in a subshell, as toybox does: the command sees the helpers
+	# defined here and in the .test file, and cannot end the suite.
+	(cd "$TESTDIR" && printf '%b' "$5" | (eval "$2")) >"$TESTDIR/actual" 2>"$TESTDIR/stderr"
 	if cmp -s "$TESTDIR/expected" "$TESTDIR/actual"; then
 		_result PASS "$_name"
 	else
