@@ -16,6 +16,7 @@ CFLAGS ?= -Os
 CFLAGS += -std=c11 -D_GNU_SOURCE $(WARN) -Ilibmini \
 	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
 	-fno-unwind-tables -fno-stack-protector -DLOOPBOX_VERSION='"$(VERSION)"' \
+	-DLOOPBOX_OWN_PRINTF \
 	$(FEATURE_FLAGS)
 LDFLAGS += -static -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--hash-style=gnu
 

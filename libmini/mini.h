@@ -27,6 +27,12 @@
 #define ENABLE_FAULTS 0
 #endif
 
+/* ---- fmt.c: printf without floating point ------------------------------
+ * The product build also gives these to the standard printf names. */
+int mini_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int mini_snprintf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* ---- fault.c: injected failures in CONFIG=test builds -------------------
  * -errno when LOOPBOX_FAULT asks NAME's current call to fail, else 0. */
 int fault_check(const char *name);
@@ -93,6 +99,29 @@ int sysfs_read_u64(int dirfd, const char *path, uint64_t *v);
 /* "MAJ:MIN\n" as in every sysfs dev file. */
 int sysfs_read_devnum(int dirfd, const char *path, dev_t *dev);
 
+/* ---- dir.c: directory iteration without malloc ------------------------ */
+struct dirit {
+	int fd, pos, len;
+	char buf[2048] __attribute__((aligned(8))); /* dirents are 8-aligned */
+};
+int dir_open(struct dirit *it, int dirfd, const char *path);
+/* The next name ("." and ".." skipped), or NULL at the end. */
+const char *dir_next(struct dirit *it, unsigned char *type);
+void dir_close(struct dirit *it);
+
+/* ---- lines.c: reading text files line by line without stdio ------------ */
+struct lines {
+	int fd, eof;
+	size_t start, len;
+	char buf[4096];
+};
+int lines_open(struct lines *l, int dirfd, const char *path);
+/* The next line without its newline, or NULL at the end. */
+char *lines_next(struct lines *l);
+void lines_close(struct lines *l);
+/* Splits on blanks in place; returns the number of fields (at most max). */
+int split_fields(char *line, char **f, int max);
+
 /* ---- loop.c: loop device primitives ------------------------------------ */
 struct loop_state {
 	int nr;
@@ -136,6 +165,92 @@ void loop_backoff(unsigned attempt);
 int loop_configure_legacy(int fd, const struct loop_config *cfg);
 /* 1 if LOOP_CONFIGURE exists (probed once with fd = -1: EBADF), else 0. */
 int loop_have_configure(int fd);
+
+/* ---- proc.c: who uses a device or a file -------------------------------
+ * procfd is proc_open() (/proc), sysfd sysfs_open() (/sys), or fake trees in
+ * the unit tests. Our own process is never counted. */
+#define LOOP_DEVS_MAX 64
+struct loop_devs {             /* a loop device and its partitions */
+	int n;                 /* [0] is the device itself */
+	dev_t dev[LOOP_DEVS_MAX];
+	int partno[LOOP_DEVS_MAX];   /* 0 for the device */
+	char name[LOOP_DEVS_MAX][24]; /* "loop3", "loop3p1" */
+};
+int proc_open(void);
+/* block/loopN/dev and its loopNpM/ partitions; the count, -ENODEV. */
+int loop_devs_get(int sysfd, int nr, struct loop_devs *d);
+/* self/mountinfo: 1 + the index in d of the first mounted one (mountpoint
+ * unescaped into mnt), 0 if none is mounted. */
+int proc_find_mount(int procfd, const struct loop_devs *d, char *mnt,
+		    size_t size);
+/* holders/ of the device or a partition (dm, md, bcache): 1 and the
+ * holder's name ("dm-0 (vg-data)"), or 0. */
+int sys_find_holder(int sysfd, const struct loop_devs *d, char *name,
+		    size_t size);
+/* Processes with the device or a partition open (PID/fd/N): the count (may
+ * exceed max; max pids and comms are stored). */
+int proc_find_openers(int procfd, const struct loop_devs *d, pid_t *pid,
+		      char (*comm)[17], int max);
+/* A process with the file (st_dev, st_ino) open for writing (fdinfo
+ * flags): 1 and *pid, or 0. */
+int proc_find_writer_at(int procfd, dev_t dev, ino_t ino, pid_t *pid);
+int proc_find_writer(dev_t dev, ino_t ino, pid_t *pid);
+
+/* ---- mount.c: filesystems on loop devices ------------------------------
+ * mount_opts: "ro,noatime,errors=remount-ro" -> MS_* flags, the rest as the
+ * filesystem's data string; -E2BIG when that does not fit. */
+int mount_opts(const char *opts, unsigned long *flags, char *data, size_t size);
+struct mount_req {
+	int fd;                /* the open loop device: the probe reads it */
+	const char *dev;       /* its path, as mount(2) gets it */
+	const char *dir;
+	const char *type;      /* -t, or NULL: fs_probe decides */
+	const char *opts;      /* -o, or NULL */
+	unsigned ro : 1;
+};
+struct mount_res {
+	char type[32];         /* the type mounted (or tried) */
+	char probed[32];       /* what fs_probe found, "" for nothing */
+	const char *failed_step; /* "probe", "mount", "options" */
+	char why[400];         /* the reason in words */
+};
+int loop_mount(const struct mount_req *req, struct mount_res *res);
+/* Mounts in /proc/self/mountinfo of device dev (0: any) at dir (NULL:
+ * any): the count; *m is the last match, the one on top. */
+struct mount_ent {
+	int id;
+	dev_t dev;
+	char dir[4096], type[32], src[256];
+};
+int mount_lookup(dev_t dev, const char *dir, struct mount_ent *m);
+/* Block device number -> N for loopN, and loopNpM (*part = M); -ENODEV. */
+int loop_of_dev(dev_t dev, int *part);
+/* Processes with a file, cwd, root or mapping on filesystem fsdev, or
+ * with block device rdev open (either may be 0): the count, up to
+ * USERS_MAX stored. */
+#define USERS_MAX 8
+struct users {
+	int n;
+	pid_t pid[USERS_MAX];
+	char comm[USERS_MAX][17];
+};
+int proc_users(dev_t fsdev, dev_t rdev, struct users *u);
+/* What identifies one binding of /dev/loopN: diskseq (5.15+, 0 before)
+ * and the backing path. -ENXIO when unbound. */
+struct loop_bind {
+	uint64_t diskseq;
+	char back_file[4096];
+};
+int loop_bind_id(int nr, struct loop_bind *b);
+/* Polls until the binding *was is gone (unbound, or rebound by someone
+ * else): 0, or -ETIMEDOUT. Never touches the device. */
+int loop_wait_free(int nr, const struct loop_bind *was, uint64_t timeout_ms);
+/* The backing file of st, opened read-only and checked to be the same
+ * inode (or block device): the fd, -ESTALE when the path names another
+ * file now (or was deleted). */
+int backing_open(const struct loop_state *st);
+/* fsync of the file, then syncfs of the filesystem holding it. */
+int backing_sync(int fd);
 
 /* ---- attach.c: the attach engine --------------------------------------- */
 enum { DIO_AUTO, DIO_ON, DIO_OFF };

@@ -17,7 +17,7 @@ finish() {
 	rm -rf "$TESTROOT"
 }
 trap finish EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 # Unit tests first: their lines count like any other test's.
 if [ "${UNIT:-1}" = 1 ] && ls build/unit/test_* >/dev/null 2>&1; then
