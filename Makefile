@@ -29,12 +29,13 @@ BIN := $(B)/loopbox
 PREFIX ?= /usr
 DESTDIR ?=
 
-.PHONY: all check unit shelltest deps size install clean bench demo fuzz
+.PHONY: all check unit shelltest deps size install clean bench demo
 all: $(BIN)
 ifeq ($(CONFIG),full)
 all: build/loopbox
+# cp + mv: a test may be running the old binary ("Text file busy").
 build/loopbox: $(BIN)
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 endif
 
 $(B)/%.o: %.c
@@ -45,7 +46,7 @@ $(BIN).full: $(OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJ)
 
 $(BIN): $(BIN).full
-	strip -s -R .comment -o $@ $<
+	strip -s -R .comment -o $@.tmp $< && mv -f $@.tmp $@
 
 -include $(OBJ:.o=.d)
 
@@ -70,6 +71,20 @@ unit: $(UNIT_BIN)
 
 deps:
 	@sh tests/deps.sh
+
+-include tests/fuzz/fuzz.mk
+
+# The main job: boot a root filesystem from an image file in QEMU.
+demo:
+	@sh tests/deps.sh demo
+	@$(MAKE) --no-print-directory all
+	@sh tests/demo.sh
+
+# Speed and size against util-linux, busybox and toybox (not in make check).
+bench:
+	@sh tests/deps.sh bench
+	@$(MAKE) --no-print-directory all
+	@for b in tests/bench/*.sh; do echo "=== $$b"; sh $$b || exit 1; done
 
 shelltest: all
 	@$(MAKE) --no-print-directory CONFIG=test

@@ -1,24 +1,51 @@
 /* The attach engine: every attach either yields exactly the device that was
  * asked for, verified against what the kernel reports, or fails with nothing
- * left bound. The traps it steers around are in shared/docs/kernel-loop.md. */
+ * left bound. The traps it steers around are in shared/docs/kernel-loop.md.
+ *
+ * Order of work: open the backing file (rw, else ro) without O_DIRECT and
+ * probe it (window, --partition, 4Kn GPT, partition table for -P); turn
+ * O_DIRECT on with fcntl where DIO is wanted; look for aliases (under the
+ * lock below when -L must act on them); then, under the /dev/loop-control
+ * lock, bind: GET_FREE -> open -> lock -> check unbound -> drop stale
+ * partitions -> configure -> verify (-> buffered re-attach, or the legacy
+ * path when the kernel got it wrong). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mini.h"
+#include "probe.h"
 
 /* GET_FREE reserves nothing: two callers can be handed the same device.
- * 64 tries with 10..160 ms jitter bound the wait at about 8 s, the same
- * order as util-linux (64 x 200 ms) and systemd (64 x 10-250 ms). */
+ * 64 tries with 5..165 ms of jitter (loop_backoff) bound the wait at
+ * about 10 s (5 s on average), the same order as util-linux (64 x 200 ms)
+ * and systemd (64 x 10-250 ms); then "no free loop device after 64 tries". */
 #define ATTACH_TRIES 64
+/* How long to wait for the cooperating-loopbox lock on /dev/loop-control
+ * before going on without it (it is advisory: the retries keep us right),
+ * and for the lock on a device (a holder of LOCK_EX is setting it up). */
+#define CTL_LOCK_MS 10000
+#define DEV_LOCK_MS 500
+/* How long -P waits for partition nodes before creating them itself:
+ * devtmpfs makes them within the scan, so only a /dev filled by a
+ * hotplug helper (mdev) or by nobody (static) ever waits. */
+#define PART_NODE_MS 500
+/* Private codes between bind_one() and its callers. */
+#define TRY_NEXT (-EAGAIN)          /* this device was taken: another one */
+#define TRY_LEGACY (-ENOTRECOVERABLE) /* 5.8 LOOP_CONFIGURE misconfigured */
+#define TRY_NO_DIO (-EMEDIUMTYPE)   /* DIO did not engage */
 
 static int fail(struct attach_res *res, int err, const char *step,
 		const char *fmt, ...)
@@ -33,31 +60,70 @@ static int fail(struct attach_res *res, int err, const char *step,
 	return err;
 }
 
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* flock(LOCK_EX), but bounded: -EWOULDBLOCK after ms. */
+static int lock_bounded(int fd, unsigned ms)
+{
+	for (unsigned waited = 0;; waited++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		if (waited >= ms)
+			return -EWOULDBLOCK;
+		sleep_ms(1);
+	}
+}
+
 struct backing {
 	int fd;
 	struct stat st;
 	uint64_t size;      /* bytes: st_size, or BLKGETSIZE64 */
-	uint32_t dio_align; /* the backing's DIO alignment, 0 = unknown */
+	uint32_t dio_align; /* the backing's DIO alignment */
 	int direct;         /* fd has O_DIRECT */
+	int has_parts;      /* the window holds a partition table with entries */
+	uint32_t pt_sector; /* --partition: the table's sector size */
+};
+
+/* The request as it is carried out: --partition turns into offset and
+ * size limit, -b auto into a number. */
+struct plan {
+	uint64_t offset, sizelimit;
+	uint32_t block_size;
+	int dio;
 };
 
 static int open_backing(const struct attach_req *req, struct attach_res *res,
-			int direct, struct backing *b)
+			struct backing *b)
 {
-	int flags = O_CLOEXEC | (direct ? O_DIRECT : 0);
-	int ro = req->ro || (res->warn & AW_RO_FALLBACK);
-	int fd = open(req->file, (ro ? O_RDONLY : O_RDWR) | flags);
-	if (fd < 0 && !ro &&
+	int fd = open(req->file, (req->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0 && !req->ro &&
 	    (errno == EROFS || errno == EACCES || errno == EPERM)) {
 		res->ro_errno = errno;
-		fd = open(req->file, O_RDONLY | flags);
+		fd = open(req->file, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0)
 			res->warn |= AW_RO_FALLBACK;
 	}
 	if (fd < 0)
-		return -errno;
+		return fail(res, -errno, "open", NULL);
 	b->fd = fd;
-	b->direct = direct;
+	return 0;
+}
+
+/* O_DIRECT is switched with fcntl rather than at open: the probes before
+ * it read with unaligned buffers, and the buffered fallback then needs no
+ * second open (which could meet another file under the same name). */
+static int set_direct(struct backing *b, int on)
+{
+	int fl = fcntl(b->fd, F_GETFL);
+	if (fl < 0 || fcntl(b->fd, F_SETFL, on ? fl | O_DIRECT : fl & ~O_DIRECT) < 0)
+		return -errno;
+	b->direct = on;
 	return 0;
 }
 
@@ -76,6 +142,7 @@ struct statx_dio {
 	uint32_t stx_dio_mem_align, stx_dio_offset_align;
 	uint64_t spare[12];
 };
+_Static_assert(sizeof(struct statx_dio) == 256, "struct statx is 256 bytes");
 #define STATX_DIOALIGN_BIT 0x2000u
 
 static uint32_t dio_alignment(const struct backing *b)
@@ -89,23 +156,22 @@ static uint32_t dio_alignment(const struct backing *b)
 		return sx.stx_dio_offset_align;
 #endif
 	dev_t dev = S_ISBLK(b->st.st_mode) ? b->st.st_rdev : b->st.st_dev;
-	char path[80];
+	char path[96];
 	uint64_t v;
 	/* A partition has no queue/ of its own: its disk's is one up. */
 	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/queue/logical_block_size",
 		 major(dev), minor(dev));
-	if (sysfs_read_u64(AT_FDCWD, path, &v) == 0)
+	if (sysfs_read_u64(AT_FDCWD, path, &v) == 0 && v)
 		return (uint32_t)v;
 	snprintf(path, sizeof(path),
 		 "/sys/dev/block/%u:%u/../queue/logical_block_size", major(dev),
 		 minor(dev));
-	if (sysfs_read_u64(AT_FDCWD, path, &v) == 0)
+	if (sysfs_read_u64(AT_FDCWD, path, &v) == 0 && v)
 		return (uint32_t)v;
 	return 512;
 }
 
-static int stat_backing(const struct attach_req *req, struct attach_res *res,
-			struct backing *b)
+static int stat_backing(struct attach_res *res, struct backing *b)
 {
 	if (fstat(b->fd, &b->st) < 0)
 		return fail(res, -errno, "fstat", NULL);
@@ -125,22 +191,87 @@ static int stat_backing(const struct attach_req *req, struct attach_res *res,
 	return 0;
 }
 
-static int check_window(const struct attach_req *req, struct attach_res *res,
-			const struct backing *b)
+/* --partition: the image's own table, read through the window the user
+ * gave (offset, and size limit or the rest of the file). */
+static int resolve_partition(const struct attach_req *req,
+			     struct attach_res *res, struct backing *b,
+			     struct plan *pl)
 {
-	if (req->offset % 512)
+	static struct ptable pt; /* 128 entries: too big for the stack */
+	struct src s;
+	uint64_t win = b->size - req->offset;
+	if (req->sizelimit && req->sizelimit < win)
+		win = req->sizelimit;
+	src_fd(&s, b->fd, req->offset, win);
+	int r = ptable_read(&s, &pt), truncated = 0;
+	if (r == -EBADMSG) {
+		/* A table that is only inconsistent with the file's size is a
+		 * truncated image: read it as if the disk were whole, to name
+		 * the partition that is cut off. */
+		src_fd(&s, b->fd, req->offset, UINT64_C(1) << 60);
+		if (ptable_read(&s, &pt) == 0)
+			r = 0, truncated = 1;
+	}
+	if (r == -ENOENT)
+		return fail(res, -ENOENT, NULL,
+			    "no partition table (GPT or MBR) found%s",
+			    req->offset ? " at the given offset" : "");
+	if (r < 0)
+		return fail(res, -EBADMSG, NULL,
+			    "corrupt partition table (bad CRC or entries "
+			    "outside the disk, and no usable backup)");
+	int i = ptable_find(&pt, req->partition);
+	if (i == -EINVAL)
+		return fail(res, -EINVAL, NULL,
+			    "bad --partition '%s': N, PARTUUID=... or PARTLABEL=...",
+			    req->partition);
+	if (i < 0)
+		return fail(res, -ENOENT, NULL, "partition %s not found in the %s "
+			    "table (%d partitions)", req->partition,
+			    pt.type == PT_GPT ? "GPT" : "MBR", pt.n);
+	const struct part *p = &pt.p[i];
+	if (truncated && p->start + p->size > win)
+		return fail(res, -ERANGE, NULL,
+			    "partition %d (bytes %llu-%llu) extends beyond the end "
+			    "of the file (%llu bytes)",
+			    p->nr, (unsigned long long)(req->offset + p->start),
+			    (unsigned long long)(req->offset + p->start + p->size),
+			    (unsigned long long)b->size);
+	pl->offset = req->offset + p->start;
+	pl->sizelimit = p->size;
+	b->pt_sector = pt.sector;
+	return 0;
+}
+
+/* -P wants a warning when the kernel's scan finds nothing on an image
+ * that has a table: remember whether it has one. */
+static void probe_has_parts(const struct plan *pl, struct backing *b)
+{
+	static struct ptable pt;
+	struct src s;
+	uint64_t win = b->size - pl->offset;
+	if (pl->sizelimit && pl->sizelimit < win)
+		win = pl->sizelimit;
+	src_fd(&s, b->fd, pl->offset, win);
+	b->has_parts = ptable_read(&s, &pt) == 0 && pt.n > 0;
+}
+
+static int check_window(const struct attach_req *req, struct attach_res *res,
+			const struct backing *b, const struct plan *pl)
+{
+	if (pl->offset % 512)
 		return fail(res, -EINVAL, NULL,
 			    "offset %llu is not a multiple of 512",
-			    (unsigned long long)req->offset);
-	if (req->sizelimit % 512)
+			    (unsigned long long)pl->offset);
+	if (pl->sizelimit % 512)
 		return fail(res, -EINVAL, NULL,
 			    "size limit %llu is not a multiple of 512",
-			    (unsigned long long)req->sizelimit);
-	if (req->offset >= b->size)
+			    (unsigned long long)pl->sizelimit);
+	if (pl->offset >= b->size)
 		return fail(res, -EINVAL, NULL,
 			    "offset %llu is at or beyond the end of the file "
 			    "(%llu bytes)",
-			    (unsigned long long)req->offset,
+			    (unsigned long long)pl->offset,
 			    (unsigned long long)b->size);
 	uint32_t bs = req->block_size;
 	if (bs && (bs < 512 || bs > 65536 || (bs & (bs - 1))))
@@ -155,7 +286,7 @@ static int check_window(const struct attach_req *req, struct attach_res *res,
 			    "--offset, --sizelimit, --sector-size or -r");
 	if (b->size % 512)
 		res->warn |= AW_NOT_512;
-	if (req->sizelimit && req->offset + req->sizelimit > b->size)
+	if (pl->sizelimit && pl->offset + pl->sizelimit > b->size)
 		res->warn |= AW_BEYOND_EOF;
 	return 0;
 }
@@ -172,45 +303,136 @@ static int is_4kn_gpt(int fd, uint64_t off)
 	       !memcmp(sig, "EFI PART", 8);
 }
 
+/* DIO: on where the filesystem takes O_DIRECT and the window is aligned
+ * to what it needs; the block size is raised to that alignment, since a
+ * smaller one makes the kernel turn DIO off without a word. */
+static int plan_dio(const struct attach_req *req, struct attach_res *res,
+		    struct backing *b, struct plan *pl)
+{
+	if (req->dio == DIO_OFF)
+		return 0;
+	int r = set_direct(b, 1);
+	if (r < 0) {
+		/* EINVAL: no O_DIRECT here (ramfs; tmpfs before 6.6). */
+		if (req->dio == DIO_ON)
+			return fail(res, -EINVAL, NULL,
+				    "direct IO is not supported by the filesystem "
+				    "holding the file");
+		res->warn |= AW_DIO_FALLBACK;
+		return 0;
+	}
+	b->dio_align = dio_alignment(b);
+	const char *why = NULL;
+	if (b->dio_align > 65536)
+		why = "the loop driver cannot match";
+	else if (pl->offset % b->dio_align)
+		why = "the offset is not aligned to";
+	else if (pl->block_size && pl->block_size < b->dio_align)
+		why = "the sector size is smaller than";
+	if (why && req->dio == DIO_ON)
+		return fail(res, -EINVAL, NULL,
+			    "direct IO cannot engage: %s the backing file's "
+			    "direct IO alignment (%u)",
+			    why, b->dio_align);
+	if (why) {
+		res->warn |= AW_DIO_FALLBACK;
+		return set_direct(b, 0) < 0 ? fail(res, -errno, "fcntl", NULL) : 0;
+	}
+	if (!pl->block_size && b->dio_align > 512)
+		pl->block_size = b->dio_align;
+	pl->dio = 1;
+	return 0;
+}
+
 /* Another bound device over the same file: two page caches over one
  * inode. Returns the aliasing device, or -1; *same is set when the
  * mapping is identical (offset and size limit), for -L reuse. */
-static int find_alias(const struct attach_req *req, const struct backing *b,
+static int find_alias(const struct plan *pl, const struct backing *b,
 		      int *same)
 {
-	int nrs[256], sysfd = sysfs_open();
+	static int nrs[4096];
+	int sysfd = sysfs_open();
+	*same = 0;
 	if (sysfd < 0)
 		return -1;
 	int n = loop_list_bound(sysfd, nrs, ARRAY_SIZE(nrs));
 	int hit = -1;
-	uint64_t end = req->sizelimit ? req->offset + req->sizelimit : UINT64_MAX;
-	*same = 0;
-	for (int i = 0; i < n && i < (int)ARRAY_SIZE(nrs) && hit < 0; i++) {
-		struct loop_state st;
-		if (loop_state_get(sysfd, nrs[i], -1, &st) < 0)
+	uint64_t end = pl->sizelimit ? pl->offset + pl->sizelimit : UINT64_MAX;
+	for (int i = 0; i < n && i < (int)ARRAY_SIZE(nrs); i++) {
+		/* The ioctl alone: inode numbers are not in sysfs, and with
+		 * hundreds of devices bound the sysfs reads of loop_state_get
+		 * would dominate every attach. */
+		struct loop_info64 st;
+		int fd = loop_open(nrs[i], O_RDONLY | O_NONBLOCK);
+		if (fd < 0)
+			continue;
+		int r = loop_ioctl(fd, LOOP_GET_STATUS64, "LOOP_GET_STATUS64", &st);
+		close(fd);
+		if (r < 0)
 			continue;
 		int match = S_ISBLK(b->st.st_mode)
-				    ? st.back_rdev == (uint64_t)b->st.st_rdev
-				    : (st.back_dev == (uint64_t)b->st.st_dev &&
-				       st.back_ino == (uint64_t)b->st.st_ino);
+				    ? st.lo_rdevice == (uint64_t)b->st.st_rdev
+				    : (st.lo_device == (uint64_t)b->st.st_dev &&
+				       st.lo_inode == (uint64_t)b->st.st_ino);
 		if (!match)
 			continue;
-		uint64_t e2 = st.sizelimit ? st.offset + st.sizelimit : UINT64_MAX;
-		if (st.offset >= end || req->offset >= e2)
+		uint64_t e2 = st.lo_sizelimit ? st.lo_offset + st.lo_sizelimit
+					       : UINT64_MAX;
+		if (st.lo_offset >= end || pl->offset >= e2)
 			continue;
-		hit = nrs[i];
-		*same = st.offset == req->offset && st.sizelimit == req->sizelimit;
+		int eq = st.lo_offset == pl->offset && st.lo_sizelimit == pl->sizelimit;
+		/* An identical mapping wins over a mere overlap: -L reuses it. */
+		if (hit < 0 || (eq && !*same)) {
+			hit = nrs[i];
+			*same = eq;
+		}
 	}
 	close(sysfd);
 	return hit;
 }
 
+/* Partitions added with BLKPG outlive the binding (only PARTSCAN drops
+ * them at detach): a "free" device can still show the last user's
+ * loopNpM. Remove them before the device gets new content. */
+static int drop_stale_parts(int fd, int nr, char *bad, size_t size)
+{
+	char dir[48], pre[24];
+	snprintf(dir, sizeof(dir), "/sys/block/loop%d", nr);
+	int plen = snprintf(pre, sizeof(pre), "loop%dp", nr);
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	int r = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, pre, (size_t)plen))
+			continue;
+		char path[320];
+		uint64_t pno;
+		snprintf(path, sizeof(path), "%s/%s/partition", dir, e->d_name);
+		if (sysfs_read_u64(AT_FDCWD, path, &pno) < 0)
+			continue;
+		struct blkpg_partition p;
+		memset(&p, 0, sizeof(p));
+		p.pno = (int)pno;
+		struct blkpg_ioctl_arg a = {BLKPG_DEL_PARTITION, 0, sizeof(p), &p};
+		if (ioctl(fd, BLKPG, &a) < 0 && errno != ENXIO) {
+			r = -errno;
+			snprintf(bad, size, "%s", e->d_name);
+		}
+	}
+	closedir(d);
+	return r;
+}
+
 /* What the kernel must report after a correct attach. 5.8's
- * LOOP_CONFIGURE ignored lo_sizelimit and PARTSCAN; a silent DIO fallback
- * leaves DIRECT_IO clear. Returns 0, or a short name of what differs. */
+ * LOOP_CONFIGURE ignored lo_sizelimit and PARTSCAN. Returns NULL, or a
+ * short name of what differs. DIO is left to the caller. */
 static const char *verify(int fd, int nr, const struct loop_config *cfg,
 			  const struct backing *b, struct loop_state *st)
 {
+	if (ENABLE_FAULTS && fault_check("verify"))
+		return "injected";
 	int sysfd = sysfs_open();
 	int r = loop_state_get(sysfd, nr, fd, st);
 	if (sysfd >= 0)
@@ -218,7 +440,9 @@ static const char *verify(int fd, int nr, const struct loop_config *cfg,
 	if (r < 0)
 		return "state";
 	const struct loop_info64 *in = &cfg->info;
-	if (st->offset != in->lo_offset || st->sizelimit != in->lo_sizelimit)
+	if (st->offset != in->lo_offset)
+		return "offset";
+	if (st->sizelimit != in->lo_sizelimit)
 		return "size limit";
 	if ((st->flags ^ in->lo_flags) & (LO_FLAGS_PARTSCAN | LO_FLAGS_AUTOCLEAR))
 		return "flags";
@@ -229,71 +453,264 @@ static const char *verify(int fd, int nr, const struct loop_config *cfg,
 	uint64_t want = b->size - in->lo_offset;
 	if (in->lo_sizelimit && in->lo_sizelimit < want)
 		want = in->lo_sizelimit;
-	uint64_t got;
-	if (ioctl(fd, BLKGETSIZE64, &got) == 0 && got != (want & ~511ULL))
+	/* Rounded down to 512 bytes; some kernels may round to the logical
+	 * block size as well. */
+	uint64_t got, bs = cfg->block_size ? cfg->block_size : 512;
+	if (ioctl(fd, BLKGETSIZE64, &got) == 0 && got != (want & ~511ULL) &&
+	    got != (want & ~(bs - 1)))
 		return "size";
 	return NULL;
 }
 
 static void clear_dev(int fd)
 {
-	/* Only ever called on a device this process just bound. */
+	/* Only ever called on a device this process just bound, while it
+	 * still holds the device lock. */
 	loop_ioctl(fd, LOOP_CLR_FD, "LOOP_CLR_FD", NULL);
 }
 
-/* One bind on one free device. Returns 0, -EAGAIN to try another device,
- * or a final -errno. */
-static int bind_one(const struct attach_req *req, struct attach_res *res,
-		    int ctl, const struct loop_config *cfg,
-		    const struct backing *b, int legacy)
+static int ctl_add(int ctl, int nr)
 {
-	int nr = req->nr >= 0 ? req->nr : loop_get_free(ctl);
-	if (nr < 0)
-		return fail(res, nr, "LOOP_CTL_GET_FREE", NULL);
+	return loop_ioctl(ctl, LOOP_CTL_ADD, "LOOP_CTL_ADD", (void *)(uintptr_t)nr);
+}
+
+/* The device that bind_one() works on: the given one (created with
+ * LOOP_CTL_ADD if it does not exist yet, see open_device), or the first
+ * free one (a new one when GET_FREE fails). */
+static int pick_device(const struct attach_req *req, struct attach_res *res,
+		       int ctl, unsigned attempt)
+{
+	if (req->nr >= 0)
+		return req->nr;
+	int nr = loop_get_free(ctl);
+	if (nr == -EAGAIN || nr == -EBUSY)
+		return nr;
+	/* GET_FREE keeps naming a device that others hold (a non-loopbox
+	 * binder racing us, or a systemd LOCK_EX): past a few tries, or
+	 * when the kernel would not make a device (an error other than a
+	 * transient one), add the next number sysfs does not have. */
+	if (nr >= 0 && attempt != 16)
+		return nr;
+	int first = nr >= 0 ? -EBUSY : nr;
+	for (int i = 0; i < 1 << 20; i++) {
+		char path[48];
+		snprintf(path, sizeof(path), "/sys/block/loop%d", i);
+		if (access(path, F_OK) == 0)
+			continue;
+		int r = ctl_add(ctl, i);
+		if (r >= 0 || r != -EEXIST)
+			return r >= 0 ? i : fail(res, r, "LOOP_CTL_ADD", NULL);
+	}
+	return fail(res, first, "LOOP_CTL_GET_FREE", NULL);
+}
+
+static int open_device(const struct attach_req *req, int ctl, int nr)
+{
 	/* O_RDWR always: the kernel forces READ_ONLY when the loop fd itself
 	 * is not writable. */
 	int fd = loop_open(nr, O_RDWR);
+	if (fd == -ENODEV && req->nr >= 0 && ctl >= 0) {
+		/* losetup /dev/loop300 FILE: make loop300 first. */
+		int r = ctl_add(ctl, nr);
+		if (r < 0 && r != -EEXIST)
+			return r;
+		fd = loop_open(nr, O_RDWR);
+	}
+	return fd;
+}
+
+/* Requested partitions have a /dev node: devtmpfs makes them during the
+ * scan, udev-managed or static /dev may not. Wait (bounded), then make
+ * the missing ones from sysfs numbers. Returns how many partitions the
+ * device has. */
+static int part_nodes(int nr)
+{
+	char dir[48], pre[24];
+	snprintf(dir, sizeof(dir), "/sys/block/loop%d", nr);
+	int plen = snprintf(pre, sizeof(pre), "loop%dp", nr);
+	int n = 0, missing = 0;
+	for (unsigned waited = 0;; waited += 10) {
+		DIR *d = opendir(dir);
+		if (!d)
+			return 0;
+		n = missing = 0;
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			if (strncmp(e->d_name, pre, (size_t)plen))
+				continue;
+			char path[320], node[300];
+			dev_t dev;
+			struct stat st;
+			snprintf(path, sizeof(path), "%s/%s/dev", dir, e->d_name);
+			if (sysfs_read_devnum(AT_FDCWD, path, &dev) < 0)
+				continue;
+			n++;
+			snprintf(node, sizeof(node), "/dev/%s", e->d_name);
+			if (stat(node, &st) == 0 && S_ISBLK(st.st_mode) &&
+			    st.st_rdev == dev)
+				continue;
+			missing++;
+			if (waited >= PART_NODE_MS) {
+				unlink(node);
+				mknod(node, S_IFBLK | 0660, dev);
+			}
+		}
+		closedir(d);
+		if (!missing || waited >= PART_NODE_MS)
+			return n;
+		sleep_ms(10);
+	}
+}
+
+static void fill_config(const struct attach_req *req, const struct attach_res *res,
+			const struct backing *b, const struct plan *pl,
+			struct loop_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->fd = (uint32_t)b->fd;
+	cfg->block_size = pl->block_size;
+	cfg->info.lo_offset = pl->offset;
+	cfg->info.lo_sizelimit = pl->sizelimit;
+	if (req->ro || (res->warn & AW_RO_FALLBACK))
+		cfg->info.lo_flags |= LO_FLAGS_READ_ONLY;
+	if (req->autoclear)
+		cfg->info.lo_flags |= LO_FLAGS_AUTOCLEAR;
+	if (req->partscan)
+		cfg->info.lo_flags |= LO_FLAGS_PARTSCAN;
+	if (pl->dio && b->direct)
+		cfg->info.lo_flags |= LO_FLAGS_DIRECT_IO;
+	/* lo_file_name is whatever the binder chooses: the path (its tail
+	 * when too long, as util-linux does) or the caller's tag. */
+	const char *name = req->ref ? req->ref : req->file;
+	size_t len = strlen(name);
+	if (len >= LO_NAME_SIZE) {
+		name += len - (LO_NAME_SIZE - 1);
+		len = LO_NAME_SIZE - 1;
+	}
+	memcpy(cfg->info.lo_file_name, name, len);
+}
+
+/* Before 5.8 a binding takes several calls, and a SIGKILL between
+ * LOOP_SET_FD and LOOP_SET_STATUS64 leaves the device bound at offset 0
+ * with the whole file (measured: 43 of 200 killed legacy attaches). The
+ * calls run in a child in its own session, which holds the device fd and
+ * its lock: killing the caller, or its process group, cannot stop the
+ * binding halfway. (Fault counters are per process: the child's calls
+ * always count from 1.) */
+static int configure_legacy_detached(int fd, const struct loop_config *cfg)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return loop_configure_legacy(fd, cfg);
+	if (pid == 0) {
+		setsid();
+		int r = loop_configure_legacy(fd, cfg);
+		_exit(r < 0 && -r < 256 ? -r : r < 0 ? EIO : 0);
+	}
+	int status = 0;
+	pid_t w;
+	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	/* ECHILD (the caller ignores SIGCHLD): verify() tells. */
+	if (w < 0 || (WIFEXITED(status) && !WEXITSTATUS(status)))
+		return 0;
+	return WIFEXITED(status) ? -WEXITSTATUS(status) : -EINTR;
+}
+
+/* One bind on one device. Returns 0, TRY_NEXT to try again (another or
+ * the same free device), TRY_LEGACY / TRY_NO_DIO, or a final -errno. */
+static int bind_one(const struct attach_req *req, struct attach_res *res,
+		    int ctl, const struct loop_config *cfg,
+		    const struct backing *b, int legacy, unsigned attempt)
+{
+	int given = req->nr >= 0;
+	int nr = pick_device(req, res, ctl, attempt);
+	if (nr == -EAGAIN || nr == -EBUSY)
+		return TRY_NEXT;
+	if (nr < 0)
+		return nr;
+	int fd = open_device(req, ctl, nr);
 	if (fd < 0) {
-		if (req->nr < 0 && (fd == -ENXIO || fd == -ENODEV || fd == -ENOENT))
-			return -EAGAIN;
+		/* Removed (LOOP_CTL_REMOVE) between GET_FREE and open. */
+		if (!given && (fd == -ENXIO || fd == -ENODEV || fd == -ENOENT))
+			return TRY_NEXT;
+		if (fd == -ENODEV)
+			return fail(res, fd, NULL, "/dev/loop%d does not exist and "
+				    "could not be created", nr);
 		return fail(res, fd, "open", NULL);
 	}
 	/* udev (and systemd) take LOCK_SH|LOCK_NB before probing: holding
 	 * LOCK_EX keeps probers off the device until it is fully set up,
-	 * which is what made SET_STATUS64 fail with EAGAIN (elbe#254). */
-	flock(fd, LOCK_EX);
-	struct loop_info64 probe;
-	int r = loop_ioctl(fd, LOOP_GET_STATUS64, "LOOP_GET_STATUS64", &probe);
-	if (r == 0) {
+	 * which is what made SET_STATUS64 fail with EAGAIN (elbe#254). A
+	 * device someone else holds LOCK_EX on is theirs. */
+	int r = lock_bounded(fd, DEV_LOCK_MS);
+	if (r == -EWOULDBLOCK) {
 		close(fd);
-		if (req->nr >= 0)
-			return fail(res, -EBUSY, NULL,
-				    "/dev/loop%d is already bound", nr);
-		return -EAGAIN;
+		return given ? fail(res, -EBUSY, NULL, "/dev/loop%d is locked by "
+				    "another process setting it up", nr)
+			     : TRY_NEXT;
 	}
-	const char *step = legacy || !loop_have_configure(fd) ? "LOOP_SET_FD"
-							     : "LOOP_CONFIGURE";
-	r = legacy ? loop_configure_legacy(fd, cfg) : loop_configure(fd, cfg);
+	struct loop_info64 probe;
+	r = loop_ioctl(fd, LOOP_GET_STATUS64, "LOOP_GET_STATUS64", &probe);
+	if (r != -ENXIO) {
+		/* Bound (0), or 6.11+ still tearing down (ENXIO comes only
+		 * when unbound, so anything else counts as taken). */
+		close(fd);
+		if (given)
+			return fail(res, -EBUSY, NULL, "/dev/loop%d is already bound",
+				    nr);
+		return TRY_NEXT;
+	}
+	char bad[300];
+	r = drop_stale_parts(fd, nr, bad, sizeof(bad));
 	if (r < 0) {
 		close(fd);
-		if ((r == -EBUSY || r == -EAGAIN) && req->nr < 0)
-			return -EAGAIN;
+		return fail(res, r, NULL, "/dev/loop%d is free but its stale "
+			    "partition %s cannot be removed: %s", nr, bad,
+			    strerror(-r));
+	}
+	int have = !legacy && loop_have_configure(fd);
+	const char *step = have ? "LOOP_CONFIGURE" : "LOOP_SET_FD/SET_STATUS64";
+	r = have ? loop_configure(fd, cfg) : configure_legacy_detached(fd, cfg);
+	if (r < 0) {
+		close(fd);
+		/* EBUSY: another binder won the race for this device (it was
+		 * never ours: nothing to clear). ENXIO/ENODEV: removed. */
+		if (!given && (r == -EBUSY || r == -EAGAIN || r == -ENXIO ||
+			       r == -ENODEV))
+			return TRY_NEXT;
+		if (given && r == -EAGAIN)
+			return TRY_NEXT;
 		if (r == -EBUSY)
 			return fail(res, r, NULL, "/dev/loop%d is busy", nr);
 		return fail(res, r, step, NULL);
 	}
-	const char *bad = verify(fd, nr, cfg, b, &res->st);
-	if (bad) {
+	const char *wrong = verify(fd, nr, cfg, b, &res->st);
+	if (wrong) {
 		clear_dev(fd);
 		close(fd);
-		/* 5.8 as released: retry once through the legacy path. */
+		/* 5.8 as released: once more through the legacy path. */
 		if (!legacy)
-			return -ENOTRECOVERABLE;
+			return TRY_LEGACY;
 		return fail(res, -EIO, NULL,
-			    "/dev/loop%d was configured wrongly (%s)", nr, bad);
+			    "/dev/loop%d was configured wrongly (%s)", nr, wrong);
 	}
-	flock(fd, LOCK_UN);
+	/* "dio_off": a test build's stand-in for a kernel that says no. */
+	if (ENABLE_FAULTS && fault_check("dio_off"))
+		res->st.flags &= ~LO_FLAGS_DIRECT_IO;
+	if ((cfg->info.lo_flags & LO_FLAGS_DIRECT_IO) &&
+	    !(res->st.flags & LO_FLAGS_DIRECT_IO)) {
+		/* The kernel turns DIO off silently; before 6.15 a device with
+		 * DIO off over an O_DIRECT fd then issues misaligned direct IO
+		 * and fails. Undo before anyone saw the device. */
+		clear_dev(fd);
+		close(fd);
+		return TRY_NO_DIO;
+	}
 	res->nr = nr;
+	if (req->partscan && part_nodes(nr) == 0 && b->has_parts)
+		res->warn |= AW_NO_PARTS;
+	flock(fd, LOCK_UN);
 	if (req->keep_fd)
 		res->fd = fd;
 	else
@@ -302,72 +719,125 @@ static int bind_one(const struct attach_req *req, struct attach_res *res,
 }
 
 static int bind_loop(const struct attach_req *req, struct attach_res *res,
-		     struct loop_config *cfg, const struct backing *b)
+		     const struct loop_config *cfg, const struct backing *b,
+		     int ctl)
 {
-	int ctl = loop_ctl_open();
-	if (ctl < 0 && req->nr < 0)
-		return fail(res, ctl, NULL, "/dev/loop-control: %s",
-			    strerror(-ctl));
-	/* Cooperating loopbox processes queue here instead of racing for
-	 * the same free device (firecracker-containerd#141). */
-	if (ctl >= 0)
-		flock(ctl, LOCK_EX);
-	int r = -EAGAIN, legacy = 0;
-	for (unsigned i = 0; i < ATTACH_TRIES && r == -EAGAIN; i++) {
-		r = bind_one(req, res, ctl, cfg, b, legacy);
-		if (r == -ENOTRECOVERABLE) {
+	int r = TRY_NEXT, legacy = 0;
+	unsigned i;
+	for (i = 0; i < ATTACH_TRIES && r == TRY_NEXT; i++) {
+		r = bind_one(req, res, ctl, cfg, b, legacy, i);
+		if (r == TRY_LEGACY) {
 			legacy = 1;
-			r = -EAGAIN;
-		} else if (r == -EAGAIN) {
+			r = TRY_NEXT;
+		} else if (r == TRY_NEXT) {
 			loop_backoff(i);
 		}
 	}
-	if (r == -EAGAIN)
+	if (r == TRY_NEXT)
 		r = fail(res, -EBUSY, NULL,
-			 "no free loop device after %d tries", ATTACH_TRIES);
-	if (ctl >= 0)
-		close(ctl);
+			 req->nr >= 0 ? "/dev/loop%d stayed busy after %u tries"
+				      : "no free loop device after %u tries%s",
+			 req->nr >= 0 ? (unsigned)req->nr : i,
+			 req->nr >= 0 ? "" : " (others kept taking them)");
 	return r;
 }
 
-static int attach_with(const struct attach_req *req, struct attach_res *res,
-		       struct backing *b, int dio)
+/* Under the /dev/loop-control lock: the -L alias check (there, so that
+ * two loopbox -L racing over one file end with one device), then bind. */
+static int attach_locked(const struct attach_req *req, struct attach_res *res,
+			 struct backing *b, struct plan *pl, int ctl)
 {
-	struct loop_config cfg;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.fd = (uint32_t)b->fd;
-	cfg.block_size = req->block_size;
-	cfg.info.lo_offset = req->offset;
-	cfg.info.lo_sizelimit = req->sizelimit;
-	if (req->ro || (res->warn & AW_RO_FALLBACK))
-		cfg.info.lo_flags |= LO_FLAGS_READ_ONLY;
-	if (req->autoclear)
-		cfg.info.lo_flags |= LO_FLAGS_AUTOCLEAR;
-	if (req->partscan)
-		cfg.info.lo_flags |= LO_FLAGS_PARTSCAN;
-	if (dio)
-		cfg.info.lo_flags |= LO_FLAGS_DIRECT_IO;
-	/* lo_file_name is whatever the binder chooses: the path (truncated,
-	 * as util-linux does) or the caller's tag. */
-	const char *name = req->ref ? req->ref : req->file;
-	size_t len = strlen(name);
-	if (len >= LO_NAME_SIZE) {
-		if (req->ref)
-			return fail(res, -ENAMETOOLONG, NULL,
-				    "tag is longer than %d bytes", LO_NAME_SIZE - 1);
-		name += len - (LO_NAME_SIZE - 1);
-		len = LO_NAME_SIZE - 1;
+	int same = 0, alias = res->alias_nr;
+	if (req->nooverlap)
+		alias = find_alias(pl, b, &same);
+	if (alias >= 0 && req->nooverlap) {
+		if (!same)
+			return fail(res, -EBUSY, NULL,
+				    "overlaps /dev/loop%d, which maps the same "
+				    "file (-L)", alias);
+		/* util-linux -L: an identical mapping is reused, not doubled. */
+		int sysfd = sysfs_open();
+		int r = loop_state_get(sysfd, alias, -1, &res->st);
+		if (sysfd >= 0)
+			close(sysfd);
+		if (r < 0)
+			return fail(res, r, NULL, "/dev/loop%d went away", alias);
+		res->nr = alias;
+		res->reused = 1;
+		return 0;
 	}
-	memcpy(cfg.info.lo_file_name, name, len);
+	if (alias >= 0) {
+		res->warn |= AW_ALIAS;
+		res->alias_nr = alias;
+	}
+	struct loop_config cfg;
+	fill_config(req, res, b, pl, &cfg);
+	int r = bind_loop(req, res, &cfg, b, ctl);
+	if (r != TRY_NO_DIO)
+		return r;
+	if (req->dio == DIO_ON)
+		return fail(res, -EINVAL, NULL,
+			    "direct IO did not engage (the kernel turned it off "
+			    "for this file)");
+	res->warn |= AW_DIO_FALLBACK;
+	if (set_direct(b, 0) < 0)
+		return fail(res, -errno, "fcntl", NULL);
+	pl->dio = 0;
+	fill_config(req, res, b, pl, &cfg);
+	r = bind_loop(req, res, &cfg, b, ctl);
+	return r == TRY_NO_DIO ? fail(res, -EIO, NULL, "direct IO came on "
+				      "without being asked for") : r;
+}
 
-	/* Block size: explicit; else 4096 for a 4Kn GPT image; else what DIO
-	 * needs (a loop block size below the backing's alignment silently
-	 * disables DIO); else the kernel's 512. */
-	if (!cfg.block_size && is_4kn_gpt(b->fd, req->offset))
-		cfg.block_size = 4096;
-	if (!cfg.block_size && dio && b->dio_align > 512)
-		cfg.block_size = b->dio_align;
-	return bind_loop(req, res, &cfg, b);
+static int attach_fd(const struct attach_req *req, struct attach_res *res,
+		     struct backing *b)
+{
+	struct plan pl = {req->offset, req->sizelimit, req->block_size, 0};
+	int r = stat_backing(res, b);
+	if (r == 0 && req->partition)
+		r = resolve_partition(req, res, b, &pl);
+	if (r == 0)
+		r = check_window(req, res, b, &pl);
+	if (r < 0)
+		return r;
+	/* A process writing the file directly (a VM using the image) is not
+	 * seen through the loop's page cache, and both writing corrupts it. */
+	if (S_ISREG(b->st.st_mode) &&
+	    proc_find_writer(b->st.st_dev, b->st.st_ino, &res->writer_pid) > 0)
+		res->warn |= AW_WRITERS;
+	if (req->ref && strlen(req->ref) >= LO_NAME_SIZE)
+		return fail(res, -ENAMETOOLONG, NULL, "tag is longer than %d bytes",
+			    LO_NAME_SIZE - 1);
+	/* -b auto (and no -b): 4096 for a 4Kn GPT image (or a partition
+	 * taken from one); else what DIO needs (plan_dio); else 512. */
+	if (!pl.block_size && req->partition && b->pt_sector > 512)
+		pl.block_size = b->pt_sector;
+	if (!pl.block_size && !req->partition && is_4kn_gpt(b->fd, pl.offset))
+		pl.block_size = 4096;
+	if (req->partscan)
+		probe_has_parts(&pl, b);
+	if ((r = plan_dio(req, res, b, &pl)) < 0)
+		return r;
+
+	/* Without -L an alias only warns: look outside the lock, which
+	 * every cooperating attach would otherwise wait on for the scan. */
+	int same;
+	if (!req->nooverlap)
+		res->alias_nr = find_alias(&pl, b, &same);
+
+	int ctl = loop_ctl_open();
+	if (ctl < 0 && req->nr < 0)
+		return fail(res, ctl, NULL, "/dev/loop-control: %s (is the loop "
+			    "driver loaded?)", strerror(-ctl));
+	/* Cooperating loopbox processes queue here instead of racing for
+	 * the same free device (firecracker-containerd#141), and -L sees
+	 * every mapping another loopbox is making. */
+	if (ctl >= 0)
+		lock_bounded(ctl, CTL_LOCK_MS);
+	r = attach_locked(req, res, b, &pl, ctl);
+	if (ctl >= 0)
+		close(ctl);
+	return r;
 }
 
 int loop_attach(const struct attach_req *req, struct attach_res *res)
@@ -378,102 +848,10 @@ int loop_attach(const struct attach_req *req, struct attach_res *res)
 	res->alias_nr = -1;
 	struct backing b;
 	memset(&b, 0, sizeof(b));
-	b.fd = -1;
-
-	int dio = req->dio != DIO_OFF;
-	int r = open_backing(req, res, dio, &b);
-	if (r == -EINVAL && dio) {
-		/* No O_DIRECT on this filesystem (tmpfs before 6.6, ramfs). */
-		if (req->dio == DIO_ON)
-			return fail(res, r, NULL,
-				    "direct IO is not supported by the filesystem "
-				    "holding the file");
-		dio = 0;
-		r = open_backing(req, res, 0, &b);
-	}
+	int r = open_backing(req, res, &b);
 	if (r < 0)
-		return fail(res, r, "open", NULL);
-	r = stat_backing(req, res, &b);
-	if (r == 0)
-		r = check_window(req, res, &b);
-	if (r < 0)
-		goto out;
-	if (dio) {
-		b.dio_align = dio_alignment(&b);
-		const char *why = NULL;
-		if (req->offset % b.dio_align)
-			why = "the offset is not aligned to";
-		else if (req->block_size && req->block_size < b.dio_align)
-			why = "the sector size is smaller than";
-		if (why && req->dio == DIO_ON) {
-			r = fail(res, -EINVAL, NULL,
-				 "direct IO cannot engage: %s the backing "
-				 "file's direct IO alignment (%u)",
-				 why, b.dio_align);
-			goto out;
-		}
-		if (why) {
-			dio = 0;
-			close(b.fd);
-			b.fd = -1;
-			r = open_backing(req, res, 0, &b);
-			if (r < 0) {
-				r = fail(res, r, "open", NULL);
-				goto out;
-			}
-		}
-	}
-
-	int same = 0, alias = find_alias(req, &b, &same);
-	if (alias >= 0 && req->nooverlap) {
-		if (!same) {
-			r = fail(res, -EBUSY, NULL,
-				 "overlaps /dev/loop%d, which maps the same file",
-				 alias);
-			goto out;
-		}
-		/* util-linux -L: an identical mapping is reused, not doubled. */
-		int sysfd = sysfs_open();
-		loop_state_get(sysfd, alias, -1, &res->st);
-		close(sysfd);
-		res->nr = alias;
-		res->reused = 1;
-		goto out;
-	}
-	if (alias >= 0) {
-		res->warn |= AW_ALIAS;
-		res->alias_nr = alias;
-	}
-
-	r = attach_with(req, res, &b, dio);
-	if (r == 0 && dio && !(res->st.flags & LO_FLAGS_DIRECT_IO)) {
-		/* DIO fallback is silent in the kernel. Before 6.15 a device
-		 * with DIO off over an O_DIRECT fd issued misaligned direct IO
-		 * and failed: re-attach over a buffered fd. */
-		int fd = res->fd >= 0 ? res->fd : loop_open(res->nr, O_RDWR);
-		if (fd >= 0) {
-			clear_dev(fd);
-			close(fd);
-		}
-		res->fd = -1;
-		res->nr = -1;
-		if (req->dio == DIO_ON) {
-			r = fail(res, -EINVAL, NULL,
-				 "direct IO did not engage (the kernel turned it "
-				 "off)");
-			goto out;
-		}
-		res->warn |= AW_DIO_FALLBACK;
-		close(b.fd);
-		b.fd = -1;
-		r = open_backing(req, res, 0, &b);
-		if (r == 0)
-			r = attach_with(req, res, &b, 0);
-		else
-			r = fail(res, r, "open", NULL);
-	}
-out:
-	if (b.fd >= 0)
-		close(b.fd);
+		return r;
+	r = attach_fd(req, res, &b);
+	close(b.fd);
 	return r;
 }

@@ -3,8 +3,10 @@
  * fail with ERRNO; "@*" fails every call; no "@" means the first call only.
  * NAME is an ioctl (LOOP_CONFIGURE, LOOP_SET_FD, LOOP_SET_STATUS64,
  * LOOP_SET_BLOCK_SIZE, LOOP_SET_DIRECT_IO, LOOP_CLR_FD, LOOP_CTL_GET_FREE)
- * or "open_dev" (the /dev/loopN node is missing) or "open_ctl". In other
- * builds fault_check() is a constant 0 and the code around it is dropped. */
+ * or "open_dev" (the /dev/loopN node is missing) or "open_ctl"; attach.c
+ * also asks "verify" (a 5.8-style misconfiguration) and "dio_off" (the
+ * kernel refused DIO). In other builds fault_check() is a constant 0 and
+ * the code around it is dropped. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

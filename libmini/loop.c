@@ -47,9 +47,13 @@ int loop_ctl_open(void)
 		return -ENOENT;
 	int fd = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
-		/* Static /dev without devtmpfs: the number is fixed (10:237). */
-		if (mknod("/dev/loop-control", S_IFCHR | 0600,
-			  makedev(10, LOOP_CTL_MINOR)) < 0 && errno != EEXIST)
+		/* Static /dev without devtmpfs: the number sysfs gives, else
+		 * the fixed 10:237, whose open loads the module when loop is
+		 * not loaded yet (and sysfs has no entry). */
+		dev_t dev = makedev(10, LOOP_CTL_MINOR);
+		sysfs_read_devnum(AT_FDCWD, "/sys/class/misc/loop-control/dev", &dev);
+		if (mknod("/dev/loop-control", S_IFCHR | 0600, dev) < 0 &&
+		    errno != EEXIST)
 			return -errno;
 		fd = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
 	}
@@ -173,10 +177,13 @@ static int configure_legacy(int fd, const struct loop_config *cfg)
 	struct loop_info64 info = cfg->info;
 	/* READ_ONLY comes from the fd's mode; DIO has its own ioctl. */
 	info.lo_flags &= LO_FLAGS_AUTOCLEAR | LO_FLAGS_PARTSCAN;
-	r = ioctl_retry(fd, LOOP_SET_STATUS64, "LOOP_SET_STATUS64", &info);
-	if (r >= 0 && cfg->block_size)
+	/* The block size before the status: SET_STATUS64 with PARTSCAN scans
+	 * the table, and GPT offsets are in logical blocks. */
+	if (cfg->block_size)
 		r = ioctl_retry(fd, LOOP_SET_BLOCK_SIZE, "LOOP_SET_BLOCK_SIZE",
 				(void *)(uintptr_t)cfg->block_size);
+	if (r >= 0)
+		r = ioctl_retry(fd, LOOP_SET_STATUS64, "LOOP_SET_STATUS64", &info);
 	if (r >= 0 && (cfg->info.lo_flags & LO_FLAGS_DIRECT_IO)) {
 		/* DIO refusal is not fatal here: the caller verifies the
 		 * effective state and decides. */
