@@ -5,6 +5,7 @@
 #ifndef LOOPBOX_PROBE_H
 #define LOOPBOX_PROBE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* A bounded byte source: a file/device (fd >= 0) or memory (fuzzers,
@@ -26,8 +27,8 @@ int src_read(struct src *s, uint64_t off, void *buf, uint32_t len);
 int src_open(struct src *s, const char *path);
 
 /* ---- crc32.c ---- */
-#include <stddef.h>
 uint32_t crc32_le(uint32_t crc, const void *buf, size_t len);
+uint32_t crc32c_raw(uint32_t crc, const void *buf, size_t len);
 
 /* ---- enc.c: on-disk identifiers as blkid prints them ---- */
 static inline uint16_t le16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
@@ -39,7 +40,8 @@ static inline uint32_t be32(const unsigned char *p)
 { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
 /* UTF-16 (LE, or BE when be) -> UTF-8 the way libblkid does it: stops at a
  * NUL unit or when the next character does not fit; surrogates are not
- * paired (each unit is encoded on its own, as blkid prints them). */
+ * paired (each unit is encoded on its own, as blkid prints them);
+ * trailing whitespace is trimmed. */
 void enc_utf16(char *dst, size_t dsize, const unsigned char *src,
 	       size_t nbytes, int be);
 /* 16 bytes as 8-4-4-4-12 lowercase hex; guid: first three fields LE. All
@@ -67,7 +69,8 @@ struct ptable {
 	struct part p[PT_MAX];
 };
 /* 0 and a table; -ENOENT no table; -EBADMSG a table that is corrupt (bad
- * CRC with no good backup, entries beyond the disk, loops). */
+ * CRC with no good backup, entries beyond the disk, loops): then pt->type
+ * (and for MBR pt->uuid) still say what was found, and pt->n is 0. */
 int ptable_read(struct src *s, struct ptable *pt);
 /* spec: "N", "PARTUUID=..." (case-insensitive), "PARTLABEL=...": the index
  * into pt->p, -ENOENT when no partition matches, -EINVAL for a spec that
@@ -105,6 +108,10 @@ struct probe_res {
  * reads the parent disk's table for PARTUUID/PARTLABEL. -errno when the
  * path cannot be opened; 0 otherwise (has_fs/pttype say what was found). */
 int probe_path(const char *path, struct probe_res *r);
+/* The same over the window [off, off+size) of path (size 0: to the end),
+ * as blkid -O/-S; no parent-table lookup then. */
+int probe_window(const char *path, uint64_t off, uint64_t size,
+		 struct probe_res *r);
 /* spec: LABEL=, UUID=, PARTUUID=[/PARTNROFF=n], PARTLABEL=, /dev/NAME or
  * MAJ:MIN; UUIDs compare case-insensitively. Scans /sys/class/block and
  * stores "/dev/NAME" in devpath. -ENOENT when nothing matches (yet: the

@@ -3,7 +3,7 @@
 # closing line "N passed, N failed, N skipped" for the whole suite.
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
-export LB="${LB:-$top/build/loopbox}" LBT="${LBT:-$top/build/test/loopbox}" FILES="$top/tests/files"
+export TOP="$top" LB="${LB:-$top/build/loopbox}" LBT="${LBT:-$top/build/test/loopbox}" FILES="$top/tests/files"
 TESTROOT=$(mktemp -d /tmp/loopbox-test.XXXXXX)
 export TESTROOT
 PASSED=0 FAILED=0 SKIPPED=0

@@ -8,6 +8,7 @@
 #   testcmd NAME ARGS EXPECTED_STDOUT INFILE STDIN
 #       the same with COMMAND = "$CMD ARGS".
 #   skip_test REASON     the next test is reported as SKIP with REASON.
+# $TOP is the top of the tree (also the working directory of .test files).
 #   optional COND REASON the rest of the file is skipped unless COND is true.
 #
 # VERBOSE=fail shows a diff for each failure (the default), VERBOSE=all

@@ -1,0 +1,263 @@
+/* Devices by name: what the boot code waits for (root=LABEL=..., UUID=,
+ * PARTUUID=) and what the blkid applet lists. Only /sys/class/block and
+ * read-only opens of /dev/NAME: no udev, no cache, no libblkid. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "mini.h"
+#include "probe.h"
+
+static struct ptable ptab; /* 28 KiB: static, never on the PID-1 stack */
+
+/* The disk a partition block device belongs to, and its number there:
+ * /sys/dev/block/M:m is a link ending in .../DISK/PART. */
+static int part_parent(dev_t dev, char *disk, size_t size, uint64_t *nr)
+{
+	char p[64], link[512];
+	snprintf(p, sizeof(p), "/sys/dev/block/%u:%u/partition", major(dev),
+		 minor(dev));
+	int sys = sysfs_open();
+	if (sys < 0)
+		return sys;
+	int r = sysfs_read_u64(sys, p + 5, nr);
+	close(sys);
+	if (r < 0)
+		return r;
+	p[strlen(p) - 10] = 0;
+	ssize_t n = readlink(p, link, sizeof(link) - 1);
+	if (n <= 0)
+		return -ENOENT;
+	link[n] = 0;
+	char *last = strrchr(link, '/');
+	if (!last)
+		return -ENOENT;
+	*last = 0;
+	char *d = strrchr(link, '/');
+	snprintf(disk, size, "/dev/%s", d ? d + 1 : link);
+	return 0;
+}
+
+static int probe_part_entry(dev_t dev, struct part *out)
+{
+	char disk[520];
+	uint64_t nr;
+	struct src s;
+	if (part_parent(dev, disk, sizeof(disk), &nr) < 0)
+		return 0;
+	int fd = src_open(&s, disk);
+	if (fd < 0)
+		return 0;
+	int found = 0;
+	if (!ptable_read(&s, &ptab))
+		for (int i = 0; i < ptab.n && !found; i++)
+			if ((uint64_t)ptab.p[i].nr == nr) {
+				*out = ptab.p[i];
+				found = 1;
+			}
+	close(fd);
+	return found;
+}
+
+int probe_window(const char *path, uint64_t off, uint64_t size,
+		 struct probe_res *r)
+{
+	struct src s;
+	struct stat st;
+	memset(r, 0, sizeof(*r));
+	int fd = src_open(&s, path);
+	if (fd < 0)
+		return fd;
+	int whole = !off && !size;
+	if (off > s.size)
+		off = s.size;
+	if (!size || size > s.size - off)
+		size = s.size - off;
+	src_fd(&s, fd, off, size);
+	r->has_fs = !fs_probe(&s, &r->fs);
+	/* A corrupt MBR is still "dos" to blkid; a protective MBR without a
+	 * readable GPT is nothing. */
+	int q = ptable_read(&s, &ptab);
+	if (!q || (q == -EBADMSG && ptab.type == PT_MBR)) {
+		r->pttype = ptab.type;
+		memcpy(r->ptuuid, ptab.uuid, sizeof(r->ptuuid));
+	}
+	if (whole && !fstat(fd, &st) && S_ISBLK(st.st_mode))
+		r->has_part = probe_part_entry(st.st_rdev, &r->part);
+	close(fd);
+	return 0;
+}
+
+int probe_path(const char *path, struct probe_res *r)
+{
+	return probe_window(path, 0, 0, r);
+}
+
+/* Calls fn for every block device with a non-zero size, in
+ * /sys/class/block order; stops at the first fn that returns non-zero. */
+static int each_dev(int (*fn)(int sys, const char *name, void *arg), void *arg)
+{
+	int sys = sysfs_open();
+	if (sys < 0)
+		return sys;
+	int cfd = openat(sys, "class/block", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = cfd < 0 ? NULL : fdopendir(cfd);
+	int r = 0;
+	if (!d) {
+		r = -errno;
+		if (cfd >= 0)
+			close(cfd);
+		close(sys);
+		return r;
+	}
+	struct dirent *e;
+	while (!r && (e = readdir(d))) {
+		char p[300];
+		uint64_t size;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "class/block/%s/size", e->d_name);
+		if (sysfs_read_u64(sys, p, &size) < 0 || !size)
+			continue;
+		r = fn(sys, e->d_name, arg);
+	}
+	closedir(d);
+	close(sys);
+	return r;
+}
+
+struct want {
+	const char *spec;  /* the value after KEY= */
+	int key;           /* K_* */
+	int nroff;         /* PARTNROFF */
+	char *out;
+	size_t size;
+	dev_t dev;
+};
+enum { K_LABEL, K_UUID, K_PARTUUID, K_PARTLABEL, K_DEVNUM };
+
+static int found(struct want *w, const char *name)
+{
+	snprintf(w->out, w->size, "/dev/%s", name);
+	return 1;
+}
+
+/* Partition nr of disk name: its child directory whose partition says so. */
+static int child_with_nr(int sys, const char *disk, int nr, struct want *w)
+{
+	char p[300];
+	snprintf(p, sizeof(p), "class/block/%s", disk);
+	int dfd = openat(sys, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return 0;
+	}
+	struct dirent *e;
+	int r = 0;
+	while (!r && (e = readdir(d))) {
+		uint64_t v;
+		snprintf(p, sizeof(p), "%s/partition", e->d_name);
+		if (e->d_name[0] != '.' && !sysfs_read_u64(dfd, p, &v) &&
+		    v == (uint64_t)nr)
+			r = found(w, e->d_name);
+	}
+	closedir(d);
+	return r;
+}
+
+static int match(int sys, const char *name, void *arg)
+{
+	struct want *w = arg;
+	char p[300];
+	snprintf(p, sizeof(p), "class/block/%s/dev", name);
+	if (w->key == K_DEVNUM) {
+		dev_t dev;
+		return !sysfs_read_devnum(sys, p, &dev) && dev == w->dev &&
+		       found(w, name);
+	}
+	char path[300];
+	struct src s;
+	snprintf(path, sizeof(path), "/dev/%s", name);
+	int fd = src_open(&s, path);
+	if (fd < 0)
+		return 0;
+	int r = 0;
+	if (w->key == K_LABEL || w->key == K_UUID) {
+		struct fsinfo fi;
+		if (!fs_probe(&s, &fi))
+			r = w->key == K_LABEL ? fi.has_label && !strcmp(fi.label, w->spec)
+					      : fi.has_uuid && !strcasecmp(fi.uuid, w->spec);
+		close(fd);
+		return r && found(w, name);
+	}
+	snprintf(p, sizeof(p), "class/block/%s/partition", name);
+	if (faccessat(sys, p, F_OK, 0) && !ptable_read(&s, &ptab)) {
+		char key[180];
+		snprintf(key, sizeof(key), "%s=%s",
+			 w->key == K_PARTUUID ? "PARTUUID" : "PARTLABEL", w->spec);
+		int i = ptable_find(&ptab, key);
+		if (i >= 0)
+			r = child_with_nr(sys, name, ptab.p[i].nr + w->nroff, w);
+	}
+	close(fd);
+	return r;
+}
+
+int probe_find_dev(const char *spec, char *devpath, size_t size)
+{
+	static const char *const keys[] = {"LABEL=", "UUID=", "PARTUUID=",
+					   "PARTLABEL="};
+	char val[160];
+	struct want w = {.out = devpath, .size = size, .key = -1};
+	struct stat st;
+	if (!strncmp(spec, "/dev/", 5)) {
+		if (stat(spec, &st) || !S_ISBLK(st.st_mode))
+			return -ENOENT;
+		snprintf(devpath, size, "%s", spec);
+		return 0;
+	}
+	for (int k = 0; k < 4; k++)
+		if (!strncasecmp(spec, keys[k], strlen(keys[k]))) {
+			w.key = k;
+			spec += strlen(keys[k]);
+			break;
+		}
+	if (w.key < 0) {
+		uint64_t ma, mi;
+		const char *colon = strchr(spec, ':');
+		if (!colon || (size_t)(colon - spec) >= sizeof(val))
+			return -EINVAL;
+		memcpy(val, spec, colon - spec);
+		val[colon - spec] = 0;
+		if (parse_uint(val, 0xfff, &ma) || parse_uint(colon + 1, 0xfffff, &mi))
+			return -EINVAL;
+		w.key = K_DEVNUM;
+		w.dev = makedev((unsigned)ma, (unsigned)mi);
+	} else {
+		snprintf(val, sizeof(val), "%s", spec);
+		char *off = w.key == K_PARTUUID ? strchr(val, '/') : NULL;
+		if (off) {
+			uint64_t n;
+			*off++ = 0;
+			int neg = !strncasecmp(off, "PARTNROFF=-", 11);
+			if (strncasecmp(off, "PARTNROFF=", 10) ||
+			    parse_uint(off + 10 + neg, 4 * PT_MAX, &n))
+				return -EINVAL;
+			w.nroff = neg ? -(int)n : (int)n;
+		}
+		if (!*val)
+			return -EINVAL;
+		w.spec = val;
+	}
+	int r = each_dev(match, &w);
+	return r > 0 ? 0 : r < 0 ? r : -ENOENT;
+}
