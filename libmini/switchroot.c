@@ -1,0 +1,216 @@
+/* Leaving the initramfs: shared by /init and the switch_root applet.
+ * Rule (docs/boot.md): check everything before destroying anything. Once
+ * the initramfs is being deleted there is no way back, so sroot_check()
+ * carries every test that can fail for a reason the user can fix. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "mini.h"
+#include "boot.h"
+
+#define RAMFS_MAGIC 0x858458f6
+#define TMPFS_MAGIC 0x01021994
+
+static const char *const api_mounts[] = {"/dev", "/proc", "/sys", "/run"};
+
+static int fail(struct sroot *r, int err, const char *step, const char *what)
+{
+	r->step = step;
+	snprintf(r->what, sizeof(r->what), "%s", what ? what : "");
+	return -err;
+}
+
+int path_in_root(const char *root, const char *path, char *out, size_t size)
+{
+	char cur[PATH_MAX], link[PATH_MAX];
+
+	if (snprintf(cur, sizeof(cur), "%s", path) >= (int)sizeof(cur))
+		return -ENAMETOOLONG;
+	/* Same bound as the kernel's MAXSYMLINKS. */
+	for (int hops = 0; hops < 40; hops++) {
+		struct stat st;
+		if (snprintf(out, size, "%s%s%s", root, *cur == '/' ? "" : "/",
+			     cur) >= (int)size)
+			return -ENAMETOOLONG;
+		if (lstat(out, &st) < 0)
+			return -errno;
+		if (!S_ISLNK(st.st_mode))
+			return 0;
+		ssize_t n = readlink(out, link, sizeof(link) - 1);
+		if (n < 0)
+			return -errno;
+		link[n] = 0;
+		if (*link == '/') {
+			memcpy(cur, link, (size_t)n + 1);
+		} else {
+			/* Relative: against the link's own directory. */
+			char *slash = strrchr(cur, '/');
+			size_t dl = slash ? (size_t)(slash - cur) + 1 : 0;
+			if (dl + (size_t)n + 1 > sizeof(cur))
+				return -ENAMETOOLONG;
+			memcpy(cur + dl, link, (size_t)n + 1);
+		}
+	}
+	return -ELOOP;
+}
+
+/* A mount point: another device than "/" (bind mounts of "/" itself do
+ * not occur in an initramfs). */
+static int mounted(const char *path, dev_t rootdev)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && st.st_dev != rootdev;
+}
+
+static int need_dir(struct sroot *r, const char *sub)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	if (path_in_root(r->newroot, sub, p, sizeof(p)) < 0 || stat(p, &st) < 0) {
+		snprintf(p, sizeof(p), "%s%s", r->newroot, sub);
+		return fail(r, ENOENT, "mount point", p);
+	}
+	if (!S_ISDIR(st.st_mode))
+		return fail(r, ENOTDIR, "mount point", p);
+	return 0;
+}
+
+int sroot_check(struct sroot *r)
+{
+	struct statfs sf;
+	struct stat rs, ns, is;
+	char p[PATH_MAX];
+	int e;
+
+	r->step = NULL;
+	r->what[0] = 0;
+	if (getpid() != 1)
+		return fail(r, EPERM, "pid 1", "not process 1");
+	if (statfs("/", &sf) < 0)
+		return fail(r, errno, "statfs", "/");
+	if (sf.f_type != RAMFS_MAGIC && sf.f_type != TMPFS_MAGIC)
+		return fail(r, EINVAL, "statfs", "/ is not ramfs/tmpfs");
+	if (stat("/", &rs) < 0)
+		return fail(r, errno, "stat", "/");
+	if (stat(r->newroot, &ns) < 0)
+		return fail(r, errno, "stat", r->newroot);
+	if (!S_ISDIR(ns.st_mode))
+		return fail(r, ENOTDIR, "stat", r->newroot);
+	if (ns.st_dev == rs.st_dev)
+		return fail(r, EINVAL, "new root", "not a mount point (same device as /)");
+	e = path_in_root(r->newroot, r->init, p, sizeof(p));
+	if (e < 0)
+		return fail(r, -e, "init", r->init);
+	if (stat(p, &is) < 0)
+		return fail(r, errno, "init", r->init);
+	if (!S_ISREG(is.st_mode))
+		return fail(r, EACCES, "init", r->init);
+	if (access(p, X_OK) < 0)
+		return fail(r, errno, "init", r->init);
+	for (size_t i = 0; i < ARRAY_SIZE(api_mounts); i++)
+		if (mounted(api_mounts[i], rs.st_dev) &&
+		    (e = need_dir(r, api_mounts[i])) < 0)
+			return e;
+	if (r->host && r->host_dst && (e = need_dir(r, r->host_dst)) < 0)
+		return e;
+	return 0;
+}
+
+/* Deletes a directory's contents, staying on dev and never following
+ * symlinks. Errors are ignored: the memory is freed as far as possible and
+ * the switch goes on. */
+static void del_tree(int dfd, dev_t dev)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirent *e;
+
+	if (!d) {
+		close(dfd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		struct stat st;
+		if (!strcmp(n, ".") || !strcmp(n, ".."))
+			continue;
+		if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != dev)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					 O_CLOEXEC);
+			if (sub >= 0)
+				del_tree(sub, dev);
+			unlinkat(dfd, n, AT_REMOVEDIR);
+		} else {
+			unlinkat(dfd, n, 0);
+		}
+	}
+	closedir(d);
+}
+
+int sroot_switch(struct sroot *r)
+{
+	struct stat rs;
+	char dst[PATH_MAX];
+
+	if (stat("/", &rs) < 0)
+		return fail(r, errno, "stat", "/");
+	for (size_t i = 0; i < ARRAY_SIZE(api_mounts); i++) {
+		const char *m = api_mounts[i];
+		if (!mounted(m, rs.st_dev))
+			continue;
+		path_in_root(r->newroot, m, dst, sizeof(dst));
+		if (mount(m, dst, NULL, MS_MOVE, NULL) < 0)
+			return fail(r, errno, "MS_MOVE", m);
+	}
+	if (r->host && r->host_dst) {
+		path_in_root(r->newroot, r->host_dst, dst, sizeof(dst));
+		if (mount(r->host, dst, NULL, MS_MOVE, NULL) < 0)
+			return fail(r, errno, "MS_MOVE", r->host);
+	} else if (r->host) {
+		/* No place for it in the image: detach it from the tree; a loop
+		 * device over one of its files keeps it alive. */
+		umount2(r->host, MNT_DETACH);
+	}
+	if (chdir(r->newroot) < 0)
+		return fail(r, errno, "chdir", r->newroot);
+
+	r->keep_going = 1;
+	int dfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		del_tree(dfd, rs.st_dev);
+
+	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) {
+		int e = errno;
+		/* Not on rootfs (a tmpfs root set up by someone else): pivot
+		 * with put_old on top of new root, then drop the old one. */
+		if (syscall(SYS_pivot_root, ".", ".") < 0 ||
+		    umount2(".", MNT_DETACH) < 0)
+			return fail(r, e, "MS_MOVE", r->newroot);
+	}
+	if (chroot(".") < 0)
+		return fail(r, errno, "chroot", r->newroot);
+	if (chdir("/") < 0)
+		return fail(r, errno, "chdir", "/");
+	if (r->console) {
+		int fd = open(r->console, O_RDWR | O_NOCTTY);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
+		}
+	}
+	execv(r->init, r->argv);
+	return fail(r, errno, "execve", r->init);
+}
