@@ -84,7 +84,7 @@ demo:
 bench:
 	@sh tests/deps.sh bench
 	@$(MAKE) --no-print-directory all
-	@for b in tests/bench/*.sh; do echo "=== $$b"; sh $$b || exit 1; done
+	@rc=0; for b in tests/bench/*.sh; do echo "=== $$b"; sh $$b || { echo "=== $$b: target missed or failed"; rc=1; }; done; exit $$rc
 
 shelltest: all
 	@$(MAKE) --no-print-directory CONFIG=test

@@ -507,9 +507,10 @@ static int detach_one(struct args *a, int nr, const char *name)
 	if (res.why[0])
 		msg("%s: %s", name, res.why);
 	else if (r == -EBUSY && res.mountpoint[0])
-		msg("%s: is mounted on %s: unmount it first", name, res.mountpoint);
+		msg("%s is mounted on %s: unmount it first", name, res.mountpoint);
 	else if (r == -EBUSY && res.dm_holder[0])
-		msg("%s: is in use by %s", name, res.dm_holder);
+		msg("%s is in use by %s: remove that device first", name,
+		    res.dm_holder);
 	else if (r == -EBUSY && res.nholders) {
 		char list[512];
 		size_t o = 0;
@@ -574,7 +575,7 @@ static int do_flush(int argc, char **argv)
 			if (res.why[0])
 				msg("%s: %s", argv[i], res.why);
 			else if (res.mountpoint[0])
-				msg("%s: is mounted on %s: a mounted filesystem keeps its "
+				msg("%s is mounted on %s: a mounted filesystem keeps its "
 				    "own state; unmount it first", argv[i], res.mountpoint);
 			else
 				msg_errno(r, "%s: flush", argv[i]);

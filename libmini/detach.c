@@ -1,13 +1,38 @@
-/* Teardown. (A first version: flush, clear, wait until unbound. The full
- * mounted/holders/lazy/remove logic is issue 4's.) */
+/* Synchronous, durable teardown. When loop_detach() returns 0 the device is
+ * unbound and every byte written through it is in the backing file and
+ * flushed to the backing file's storage. Other losetups return 0 while a
+ * mounted or held-open device stays bound (shared/docs/peers.md).
+ *
+ * Kernel facts this is built on (shared/docs/kernel-loop.md, Teardown):
+ * - Up to 6.10 a sole opener's LOOP_CLR_FD tears down inside the ioctl
+ *   without writing the device's dirty pages back (the osbuild data loss);
+ *   with other openers it only sets AUTOCLEAR.
+ * - From 6.11 LOOP_CLR_FD only sets AUTOCLEAR; teardown happens at last
+ *   close, and GET_STATUS64 says ENXIO while loop/ still exists.
+ * - fsync() of the loop device writes its page cache back and sends a
+ *   flush, which the loop driver turns into vfs_fsync() of the backing
+ *   file: that is what makes the data durable, not the teardown.
+ * - Partitions added by BLKPG (partx, addpart) survive the unbind. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "mini.h"
+
+struct ctx {
+	const struct detach_req *req;
+	struct detach_res *res;
+	int fd, sysfd, procfd, backfd;
+	uint64_t end;                /* deadline, CLOCK_MONOTONIC ms */
+	struct loop_info64 info;
+	struct loop_devs devs;
+};
 
 static uint64_t now_ms(void)
 {
@@ -16,59 +41,351 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int loop_detach(const struct detach_req *req, struct detach_res *res)
+static void sleep_ms(long ms)
 {
-	memset(res, 0, sizeof(*res));
-	int fd = loop_open(req->nr, O_RDONLY);
-	if (fd < 0) {
-		res->failed_step = "open";
-		return fd;
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static int fail(struct ctx *c, int err, const char *step)
+{
+	c->res->failed_step = step;
+	return err;
+}
+
+/* The device and its partitions; without /sys, the device alone. */
+static void get_devs(struct ctx *c)
+{
+	struct stat st;
+	if (c->sysfd >= 0 && loop_devs_get(c->sysfd, c->req->nr, &c->devs) > 0)
+		return;
+	memset(&c->devs, 0, sizeof(c->devs));
+	if (fstat(c->fd, &st) == 0) {
+		c->devs.n = 1;
+		c->devs.dev[0] = st.st_rdev;
+		snprintf(c->devs.name[0], sizeof(c->devs.name[0]), "loop%d",
+			 c->req->nr);
 	}
-	struct loop_info64 info;
-	int r = loop_ioctl(fd, LOOP_GET_STATUS64, "LOOP_GET_STATUS64", &info);
-	if (r < 0) {
+}
+
+/* udev and systemd take LOCK_SH|LOCK_NB before probing and skip a locked
+ * device, so holding LOCK_EX keeps probers from opening it while we tear it
+ * down. A lock that is never released belongs to a process that has the
+ * device open: the opener scan names it, so after a second at most we go
+ * on without the lock. */
+static void lock_dev(struct ctx *c)
+{
+	uint64_t end = now_ms() + 1000;
+	if (end > c->end)
+		end = c->end;
+	for (unsigned i = 0; flock(c->fd, LOCK_EX | LOCK_NB) < 0; i++) {
+		if (errno != EWOULDBLOCK || now_ms() >= end)
+			return;
+		loop_backoff(i);
+	}
+}
+
+/* The backing file, opened now so it can be fsynced after the unbind,
+ * when sysfs no longer names it. The sysfs path is the file's current
+ * path (d_path follows renames), but it may be " (deleted)", or belong to
+ * another mount namespace, or be a new file at the old path: only a file
+ * whose identity matches lo_device/lo_inode (lo_rdevice for a block
+ * device) is used. Without it durability still holds: fsync of the loop
+ * device already made the driver vfs_fsync() its own backing file. */
+static void open_backing(struct ctx *c)
+{
+	char path[4096], attr[64];
+	struct stat st;
+	c->backfd = -1;
+	snprintf(attr, sizeof(attr), "block/loop%d/loop/backing_file", c->req->nr);
+	if (c->sysfd < 0 || sysfs_read_str(c->sysfd, attr, path, sizeof(path)) <= 0)
+		return;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return;
+	int same = fstat(fd, &st) == 0 &&
+		   (c->info.lo_rdevice
+			    ? S_ISBLK(st.st_mode) &&
+				      (uint64_t)st.st_rdev == c->info.lo_rdevice
+			    : S_ISREG(st.st_mode) &&
+				      (uint64_t)st.st_dev == c->info.lo_device &&
+				      (uint64_t)st.st_ino == c->info.lo_inode);
+	if (same)
+		c->backfd = fd;
+	else
 		close(fd);
-		res->failed_step = "LOOP_GET_STATUS64";
-		return r;
-	}
-	/* Up to 6.10 a sole opener's LOOP_CLR_FD tears down without writing
-	 * the device's dirty pages back (the osbuild data loss). */
-	fsync(fd);
-	ioctl(fd, BLKFLSBUF, 0);
-	r = loop_ioctl(fd, LOOP_CLR_FD, "LOOP_CLR_FD", NULL);
-	close(fd);
-	if (r < 0) {
-		res->failed_step = "LOOP_CLR_FD";
-		return r;
-	}
-	uint64_t end = now_ms() + req->timeout_ms;
-	int sysfd = sysfs_open();
-	for (;;) {
-		struct loop_state st;
-		r = loop_state_get(sysfd, req->nr, -1, &st);
-		if (r == -ENXIO || r == -ENODEV)
-			break;
-		if (now_ms() >= end) {
-			close(sysfd);
-			res->failed_step = "wait";
-			return -EBUSY;
+}
+
+/* Partitions have page caches of their own: write each back and drop it
+ * too. A node that does not exist cannot have been written through. */
+static int flush_parts(struct ctx *c)
+{
+	int r = 0;
+	for (int i = 1; i < c->devs.n; i++) {
+		char path[40];
+		snprintf(path, sizeof(path), "/dev/%s", c->devs.name[i]);
+		int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		struct stat st;
+		if (fstat(fd, &st) == 0 && S_ISBLK(st.st_mode) &&
+		    st.st_rdev == c->devs.dev[i]) {
+			if (fsync(fd) < 0 && !r)
+				r = -errno;
+			ioctl(fd, BLKFLSBUF, 0);
 		}
-		struct timespec ts = {0, 2000000};
-		nanosleep(&ts, NULL);
+		close(fd);
 	}
-	close(sysfd);
+	return r;
+}
+
+/* Everything written through the device so far reaches the backing file
+ * and its storage. BLKFLSBUF also drops the device's clean cache; it needs
+ * CAP_SYS_ADMIN, and the fsync alone is what durability needs. */
+static int flush(struct ctx *c)
+{
+	int r = flush_parts(c);
+	if (r < 0)
+		return fail(c, r, "fsync");
+	if (fsync(c->fd) < 0)
+		return fail(c, -errno, "fsync");
+	ioctl(c->fd, BLKFLSBUF, 0);
 	return 0;
 }
 
+/* Autoclear through SET_STATUS64: the teardown then happens at the last
+ * close, which writes the page cache back first, on every kernel.
+ * (LOOP_CLR_FD would do the same while others hold the device, but up to
+ * 6.10 it tears down at once, unsynced, if they close in between.) 7.0
+ * refuses SET_STATUS64 under an exclusive opener: LOOP_CLR_FD then. */
+static int set_autoclear(struct ctx *c)
+{
+	struct loop_info64 info = c->info;
+	info.lo_flags |= LO_FLAGS_AUTOCLEAR;
+	int r = -EAGAIN;
+	for (unsigned i = 0; i < 16 && r == -EAGAIN; i++) {
+		r = loop_ioctl(c->fd, LOOP_SET_STATUS64, "LOOP_SET_STATUS64", &info);
+		if (r == -EAGAIN)
+			loop_backoff(i);
+	}
+	if (r < 0)
+		r = loop_ioctl(c->fd, LOOP_CLR_FD, "LOOP_CLR_FD", NULL);
+	return r == -ENXIO ? 0 : r;
+}
+
+/* Partitions added with BLKPG stay after the unbind, on a free device. */
+static int del_parts(struct ctx *c)
+{
+	for (int i = 1; i < c->devs.n; i++) {
+		struct blkpg_partition part;
+		struct blkpg_ioctl_arg arg;
+		memset(&part, 0, sizeof(part));
+		part.pno = c->devs.partno[i];
+		arg = (struct blkpg_ioctl_arg){BLKPG_DEL_PARTITION, 0,
+					       sizeof(part), &part};
+		int r = loop_ioctl(c->fd, BLKPG, "BLKPG", &arg);
+		if (r < 0 && r != -ENXIO)
+			return fail(c, r, "BLKPG_DEL_PARTITION");
+	}
+	return 0;
+}
+
+static int is_unbound(struct ctx *c)
+{
+	char path[48];
+	if (c->sysfd >= 0) {
+		snprintf(path, sizeof(path), "block/loop%d/loop", c->req->nr);
+		return faccessat(c->sysfd, path, F_OK, 0) < 0;
+	}
+	/* No /sys (an early initramfs): ask the device. Opening it delays a
+	 * 6.11+ teardown only until we close it again. */
+	int fd = loop_open(c->req->nr, O_RDONLY | O_NONBLOCK);
+	if (fd < 0)
+		return 1;
+	struct loop_info64 info;
+	int r = loop_ioctl(fd, LOOP_GET_STATUS64, "LOOP_GET_STATUS64", &info);
+	close(fd);
+	return r == -ENXIO;
+}
+
+static int wait_unbound(struct ctx *c)
+{
+	for (long ms = 1; !is_unbound(c); ms = ms < 64 ? ms * 2 : 64) {
+		if (now_ms() >= c->end)
+			return 0;
+		sleep_ms(ms);
+	}
+	return 1;
+}
+
+/* Names whoever still keeps the device bound after the wait. */
+static int report_busy(struct ctx *c)
+{
+	struct detach_res *res = c->res;
+	int n = c->procfd < 0 ? 0
+		: proc_find_openers(c->procfd, &c->devs, res->holder_pid,
+				    res->holder_comm, DETACH_MAX_HOLDERS);
+	res->lazy_done = 1;
+	if (n > 0) {
+		res->nholders = n < DETACH_MAX_HOLDERS ? n : DETACH_MAX_HOLDERS;
+		return -EBUSY;
+	}
+	snprintf(res->why, sizeof(res->why),
+		 "still bound after %llu ms, but no process has it open (a "
+		 "mount in another namespace, swap, or another loop device "
+		 "over it?); autoclear is set: it is freed at its last close",
+		 (unsigned long long)c->req->timeout_ms);
+	return -EBUSY;
+}
+
+/* Mounted, or (with holders) stacked under dm/md: refuse, the user has to
+ * undo that. */
+static int check_users(struct ctx *c, int holders)
+{
+	struct detach_res *res = c->res;
+	char mnt[sizeof(res->mountpoint) - 64];
+	int i = c->procfd < 0 ? 0 : proc_find_mount(c->procfd, &c->devs, mnt, sizeof(mnt));
+	if (i > 1)
+		snprintf(res->mountpoint, sizeof(res->mountpoint),
+			 "%s (through /dev/%s)", mnt, c->devs.name[i - 1]);
+	else if (i == 1)
+		snprintf(res->mountpoint, sizeof(res->mountpoint), "%s", mnt);
+	if (i > 0)
+		return -EBUSY;
+	if (holders && c->sysfd >= 0 &&
+	    sys_find_holder(c->sysfd, &c->devs, res->dm_holder, sizeof(res->dm_holder)) > 0)
+		return -EBUSY;
+	return 0;
+}
+
+/* LOOP_CTL_REMOVE is EBUSY while anyone has the device open, which udev
+ * does for a moment after the unbind's uevent. */
+static int remove_dev(struct ctx *c)
+{
+	int ctl = loop_ctl_open();
+	if (ctl < 0)
+		return fail(c, ctl, "open /dev/loop-control");
+	int r;
+	for (unsigned i = 0;; i++) {
+		r = loop_ioctl(ctl, LOOP_CTL_REMOVE, "LOOP_CTL_REMOVE",
+			       (void *)(uintptr_t)c->req->nr);
+		if (r != -EBUSY || (i >= 8 && now_ms() >= c->end) || i >= 64)
+			break;
+		loop_backoff(i);
+	}
+	close(ctl);
+	if (r == -ENODEV)
+		r = 0;
+	return r < 0 ? fail(c, r, "LOOP_CTL_REMOVE") : 0;
+}
+
+/* After the unbind: the backing file's own fsync, then --remove. */
+static int finish(struct ctx *c)
+{
+	if (c->backfd >= 0 && fsync(c->backfd) < 0 && errno != EINVAL)
+		return fail(c, -errno, "fsync backing file");
+	return c->req->remove ? remove_dev(c) : 0;
+}
+
+static int detach(struct ctx *c)
+{
+	struct detach_res *res = c->res;
+	int r = loop_ioctl(c->fd, LOOP_GET_STATUS64, "LOOP_GET_STATUS64", &c->info);
+	if (r < 0)
+		return fail(c, r, "LOOP_GET_STATUS64");
+	get_devs(c);
+	if (!c->req->lazy && (r = check_users(c, 1)) < 0)
+		return r;
+	open_backing(c);
+	int held = c->procfd < 0 ? 0
+		   : proc_find_openers(c->procfd, &c->devs, res->holder_pid,
+				       res->holder_comm, DETACH_MAX_HOLDERS);
+	if ((r = flush(c)) < 0)
+		return r;
+
+	if (c->req->lazy || held > 0) {
+		if ((r = set_autoclear(c)) < 0)
+			return fail(c, r, "LOOP_SET_STATUS64");
+		/* The data is already in the file; make it durable now, since
+		 * nobody will fsync the file at the holders' last close. */
+		if (c->backfd >= 0)
+			fsync(c->backfd);
+		close(c->fd);
+		c->fd = -1;
+		if (c->req->lazy) {
+			res->lazy_done = !is_unbound(c);
+			return res->lazy_done ? 0 : finish(c);
+		}
+	} else {
+		if ((r = del_parts(c)) < 0)
+			return r;
+		r = loop_ioctl(c->fd, LOOP_CLR_FD, "LOOP_CLR_FD", NULL);
+		if (r < 0 && r != -ENXIO)
+			return fail(c, r, "LOOP_CLR_FD");
+		/* 6.11+: the teardown happens in this close. */
+		close(c->fd);
+		c->fd = -1;
+	}
+	if (!wait_unbound(c))
+		return report_busy(c);
+	res->nholders = 0;
+	return finish(c);
+}
+
+int loop_detach(const struct detach_req *req, struct detach_res *res)
+{
+	memset(res, 0, sizeof(*res));
+	struct ctx c = {.req = req, .res = res, .backfd = -1};
+	c.end = now_ms() + req->timeout_ms;
+	c.fd = loop_open(req->nr, O_RDONLY);
+	if (c.fd < 0)
+		return fail(&c, c.fd, "open");
+	c.sysfd = sysfs_open();
+	c.procfd = proc_open();
+	lock_dev(&c);
+	int r = detach(&c);
+	if (c.fd >= 0)
+		close(c.fd);
+	if (c.backfd >= 0)
+		close(c.backfd);
+	if (c.sysfd >= 0)
+		close(c.sysfd);
+	if (c.procfd >= 0)
+		close(c.procfd);
+	return r;
+}
+
+/* A loop device has its own page cache: after the backing file was changed
+ * directly, reads through the device still return what it cached. Writing
+ * it back and dropping it makes the device show the file again; a mounted
+ * filesystem keeps its own state, so that is refused. */
 int loop_flush(int nr, struct detach_res *res)
 {
 	memset(res, 0, sizeof(*res));
-	int fd = loop_open(nr, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	int r = fsync(fd) < 0 ? -errno : 0;
-	if (r == 0 && ioctl(fd, BLKFLSBUF, 0) < 0)
-		r = -errno;
-	close(fd);
+	struct detach_req req = {.nr = nr};
+	struct ctx c = {.req = &req, .res = res, .backfd = -1};
+	c.fd = loop_open(nr, O_RDONLY);
+	if (c.fd < 0)
+		return fail(&c, c.fd, "open");
+	c.sysfd = sysfs_open();
+	c.procfd = proc_open();
+	int r = loop_ioctl(c.fd, LOOP_GET_STATUS64, "LOOP_GET_STATUS64", &c.info);
+	if (r < 0)
+		fail(&c, r, "LOOP_GET_STATUS64");
+	if (r == 0)
+		get_devs(&c);
+	if (r == 0)
+		r = check_users(&c, 0); /* dm reads bypass the loop's cache */
+	if (r == 0)
+		r = flush_parts(&c);
+	if (r == 0 && fsync(c.fd) < 0)
+		r = fail(&c, -errno, "fsync");
+	if (r == 0 && ioctl(c.fd, BLKFLSBUF, 0) < 0)
+		r = fail(&c, -errno, "BLKFLSBUF");
+	close(c.fd);
+	if (c.sysfd >= 0)
+		close(c.sysfd);
+	if (c.procfd >= 0)
+		close(c.procfd);
 	return r;
 }
