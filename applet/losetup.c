@@ -498,6 +498,19 @@ static int detach_one(struct args *a, int nr, const char *name)
 	struct detach_res res;
 	a->det.nr = nr;
 	int r = loop_detach(&a->det, &res);
+	if (r == -ENXIO && a->det.remove) {
+		/* --remove of a device that is already free: just delete it
+		 * (the nodes a test or a burst of -f left behind). */
+		int ctl = loop_ctl_open();
+		r = ctl < 0 ? ctl : loop_ioctl(ctl, LOOP_CTL_REMOVE, "LOOP_CTL_REMOVE",
+					       (void *)(uintptr_t)nr);
+		if (ctl >= 0)
+			close(ctl);
+		if (r >= 0)
+			return 0;
+		memset(&res, 0, sizeof(res));
+		res.failed_step = "LOOP_CTL_REMOVE";
+	}
 	if (r == 0) {
 		if (res.lazy_done)
 			msg("%s: autoclear set; the device is freed when its last "

@@ -88,6 +88,7 @@ struct backing {
 	int direct;         /* fd has O_DIRECT */
 	int has_parts;      /* the window holds a partition table with entries */
 	uint32_t pt_sector; /* --partition: the table's sector size */
+	int maybe_written;  /* a read lease was refused: look for writers */
 };
 
 /* The request as it is carried out: --partition turns into offset and
@@ -101,6 +102,8 @@ struct plan {
 static int open_backing(const struct attach_req *req, struct attach_res *res,
 			struct backing *b)
 {
+	/* Before our own read-write open, which would make the answer yes. */
+	b->maybe_written = file_maybe_written(req->file) != 0;
 	int fd = open(req->file, (req->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (fd < 0 && !req->ro &&
 	    (errno == EROFS || errno == EACCES || errno == EPERM)) {
@@ -802,7 +805,7 @@ static int attach_fd(const struct attach_req *req, struct attach_res *res,
 		return r;
 	/* A process writing the file directly (a VM using the image) is not
 	 * seen through the loop's page cache, and both writing corrupts it. */
-	if (S_ISREG(b->st.st_mode) &&
+	if (S_ISREG(b->st.st_mode) && b->maybe_written &&
 	    proc_find_writer(b->st.st_dev, b->st.st_ino, &res->writer_pid) > 0)
 		res->warn |= AW_WRITERS;
 	if (req->ref && strlen(req->ref) >= LO_NAME_SIZE)

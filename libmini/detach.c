@@ -297,7 +297,13 @@ static int detach(struct ctx *c)
 	if (!c->req->lazy && (r = check_users(c, 1)) < 0)
 		return r;
 	open_backing(c);
-	int held = c->procfd < 0 ? 0
+	/* Before 6.11 a sole opener's LOOP_CLR_FD tears down at once: if a
+	 * holder closed between our flush and it, the holder's last writes
+	 * would be dropped, so with holders we only set autoclear. From 6.11
+	 * LOOP_CLR_FD itself only sets autoclear and the teardown (with its
+	 * sync) is at the last close: the /proc walk is needed only if the
+	 * device then stays bound (report_busy). */
+	int held = c->procfd < 0 || loop_clr_fd_is_deferred() ? 0
 		   : proc_find_openers(c->procfd, &c->devs, res->holder_pid,
 				       res->holder_comm, DETACH_MAX_HOLDERS);
 	if ((r = flush(c)) < 0)

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +17,22 @@
 
 /* ioctl with fault injection in test builds; returns the ioctl's value or
  * -errno. */
+/* "6.18.44-fc" -> 6, 18. */
+static int parse_version(const char *s, unsigned *ma, unsigned *mi)
+{
+	int n = 0;
+	unsigned *out[2] = {ma, mi};
+	for (; n < 2 && *s >= '0' && *s <= '9'; n++) {
+		unsigned v = 0;
+		while (*s >= '0' && *s <= '9')
+			v = v * 10 + (unsigned)(*s++ - '0');
+		*out[n] = v;
+		if (*s == '.')
+			s++;
+	}
+	return n;
+}
+
 int loop_ioctl(int fd, unsigned long req, const char *name, void *arg)
 {
 	if (ENABLE_FAULTS) {
@@ -314,4 +331,19 @@ int loop_list_bound(int sysfd, int *nrs, int max)
 	}
 	closedir(d);
 	return n;
+}
+
+/* 1 on kernels where LOOP_CLR_FD only sets autoclear and the teardown
+ * happens at the last close (6.11+). A kernel that says less but has the
+ * change backported is treated as old, which is only slower. */
+int loop_clr_fd_is_deferred(void)
+{
+	static int v = -1;
+	if (v < 0) {
+		struct utsname u;
+		unsigned ma = 0, mi = 0;
+		v = uname(&u) == 0 && parse_version(u.release, &ma, &mi) == 2 &&
+		    (ma > 6 || (ma == 6 && mi >= 11));
+	}
+	return v;
 }

@@ -163,6 +163,9 @@ int loop_ioctl(int fd, unsigned long req, const char *name, void *arg);
 void loop_backoff(unsigned attempt);
 /* The four-ioctl path alone (tests, and the 5.8 LOOP_CONFIGURE fallback). */
 int loop_configure_legacy(int fd, const struct loop_config *cfg);
+/* 1 where LOOP_CLR_FD only sets autoclear, the teardown being at the
+ * last close (6.11+). */
+int loop_clr_fd_is_deferred(void);
 /* 1 if LOOP_CONFIGURE exists (probed once with fd = -1: EBADF), else 0. */
 int loop_have_configure(int fd);
 
@@ -195,6 +198,9 @@ int proc_find_openers(int procfd, const struct loop_devs *d, pid_t *pid,
  * flags): 1 and *pid, or 0. */
 int proc_find_writer_at(int procfd, dev_t dev, ino_t ino, pid_t *pid);
 int proc_find_writer(dev_t dev, ino_t ino, pid_t *pid);
+/* 0 when nobody has path open for writing (a read lease was granted), 1
+ * when someone may, -errno when the filesystem cannot say. */
+int file_maybe_written(const char *path);
 
 /* ---- mount.c: filesystems on loop devices ------------------------------
  * mount_opts: "ro,noatime,errors=remount-ro" -> MS_* flags, the rest as the
