@@ -98,6 +98,8 @@ int sysfs_read_str(int dirfd, const char *path, char *buf, size_t size);
 int sysfs_read_u64(int dirfd, const char *path, uint64_t *v);
 /* "MAJ:MIN\n" as in every sysfs dev file. */
 int sysfs_read_devnum(int dirfd, const char *path, dev_t *dev);
+/* 1 if path exists (faccessat F_OK), else 0. */
+int sysfs_exists(int dirfd, const char *path);
 
 /* ---- dir.c: directory iteration without malloc ------------------------ */
 struct dirit {
