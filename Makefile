@@ -30,7 +30,7 @@ APPLET_SRC := $(sort $(wildcard applet/*.c))
 OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC) $(APPLET_SRC))
 BIN := $(B)/loopbox
 
-PREFIX ?= /usr
+PREFIX ?= /usr/local
 DESTDIR ?=
 
 .PHONY: all check unit shelltest deps size install clean bench demo
