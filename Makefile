@@ -69,9 +69,14 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRC))
 UNIT_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Ilibmini -Itests/unit \
 	-DENABLE_FAULTS=1 -fsanitize=address,undefined -fno-omit-frame-pointer
-build/unit/%: tests/unit/%.c $(LIB_SRC) libmini/mini.h libmini/uapi.h libmini/probe.h tests/unit/unit.h
-	@mkdir -p build/unit
-	$(HOSTCC) $(UNIT_CFLAGS) -o $@ $< $(LIB_SRC)
+UNIT_OBJ := $(patsubst %.c,build/unit/%.o,$(LIB_SRC))
+build/unit/libmini/%.o: libmini/%.c
+	@mkdir -p build/unit/libmini
+	$(HOSTCC) $(UNIT_CFLAGS) -MMD -MP -c -o $@ $<
+build/unit/%: tests/unit/%.c $(UNIT_OBJ) tests/unit/unit.h
+	$(HOSTCC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_OBJ)
+.SECONDARY: $(UNIT_OBJ)
+-include $(UNIT_OBJ:.o=.d)
 
 unit: $(UNIT_BIN)
 	@sh tests/unit/run.sh $(UNIT_BIN)
@@ -97,10 +102,12 @@ shelltest: all
 	@$(MAKE) --no-print-directory CONFIG=test
 	@sh tests/run.sh
 
+# One run, one closing line: run.sh runs the unit binaries, then *.test.
 check: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory shelltest
+	@$(MAKE) --no-print-directory $(UNIT_BIN)
+	@$(MAKE) --no-print-directory CONFIG=test
+	@sh tests/run.sh
 
 install: $(BIN)
 	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/loopbox
