@@ -6,9 +6,7 @@
  *              [-l] [-O OFFSET] [-S SIZE] [DEV|FILE]...
  *        blkid -L LABEL | -U UUID
  * Exit: 0 something found, 2 nothing found (as util-linux), 2 usage. */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -170,6 +168,16 @@ static int do_dev(const char *dev, int quiet_errors)
 	return 1;
 }
 
+/* probe_each_dev: every device with a size, until -l finds one. */
+static int scan_one(int sys, const char *name, uint64_t sectors, void *arg)
+{
+	int *any = arg;
+	char p[300];
+	snprintf(p, sizeof(p), "/dev/%s", name);
+	*any |= do_dev(p, 1);
+	return g.lookup && *any;
+}
+
 static int usage(int code)
 {
 	static const char text[] =
@@ -276,25 +284,8 @@ int blkid_main(int argc, char **argv)
 	int any = 0;
 	for (int i = 0; i < st.nopnd && !(g.lookup && any); i++)
 		any |= do_dev(argv[i], 0);
-	if (!st.nopnd) {
-		int sys = sysfs_open();
-		DIR *d = sys < 0 ? NULL : fdopendir(openat(sys, "class/block",
-						       O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-		struct dirent *e;
-		while (d && (e = readdir(d)) && !(g.lookup && any)) {
-			char p[300];
-			uint64_t size;
-			snprintf(p, sizeof(p), "class/block/%s/size", e->d_name);
-			if (e->d_name[0] == '.' || sysfs_read_u64(sys, p, &size) || !size)
-				continue;
-			snprintf(p, sizeof(p), "/dev/%s", e->d_name);
-			any |= do_dev(p, 1);
-		}
-		if (d)
-			closedir(d);
-		if (sys >= 0)
-			close(sys);
-	}
+	if (!st.nopnd)
+		probe_each_dev(scan_one, &any);
 	if (out_flush())
 		return EXIT_FAIL;
 	return any ? EXIT_OK : 2;

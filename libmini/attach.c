@@ -9,7 +9,6 @@
  * lock, bind: GET_FREE -> open -> lock -> check unbound -> drop stale
  * partitions -> configure -> verify (-> buffered re-attach, or the legacy
  * path when the kernel got it wrong). */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -402,17 +401,17 @@ static int drop_stale_parts(int fd, int nr, char *bad, size_t size)
 	char dir[48], pre[24];
 	snprintf(dir, sizeof(dir), "/sys/block/loop%d", nr);
 	int plen = snprintf(pre, sizeof(pre), "loop%dp", nr);
-	DIR *d = opendir(dir);
-	if (!d)
+	struct dirit d; /* no malloc: musl's opendir allocates */
+	if (dir_open(&d, AT_FDCWD, dir) < 0)
 		return 0;
 	int r = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (strncmp(e->d_name, pre, (size_t)plen))
+	const char *name;
+	while ((name = dir_next(&d, NULL))) {
+		if (strncmp(name, pre, (size_t)plen))
 			continue;
 		char path[320];
 		uint64_t pno;
-		snprintf(path, sizeof(path), "%s/%s/partition", dir, e->d_name);
+		snprintf(path, sizeof(path), "%s/%s/partition", dir, name);
 		if (sysfs_read_u64(AT_FDCWD, path, &pno) < 0)
 			continue;
 		struct blkpg_partition p;
@@ -421,10 +420,10 @@ static int drop_stale_parts(int fd, int nr, char *bad, size_t size)
 		struct blkpg_ioctl_arg a = {BLKPG_DEL_PARTITION, 0, sizeof(p), &p};
 		if (ioctl(fd, BLKPG, &a) < 0 && errno != ENXIO) {
 			r = -errno;
-			snprintf(bad, size, "%s", e->d_name);
+			snprintf(bad, size, "%s", name);
 		}
 	}
-	closedir(d);
+	dir_close(&d);
 	return r;
 }
 
@@ -533,22 +532,22 @@ static int part_nodes(int nr)
 	int plen = snprintf(pre, sizeof(pre), "loop%dp", nr);
 	int n = 0, missing = 0;
 	for (unsigned waited = 0;; waited += 10) {
-		DIR *d = opendir(dir);
-		if (!d)
+		struct dirit d;
+		if (dir_open(&d, AT_FDCWD, dir) < 0)
 			return 0;
 		n = missing = 0;
-		struct dirent *e;
-		while ((e = readdir(d))) {
-			if (strncmp(e->d_name, pre, (size_t)plen))
+		const char *name;
+		while ((name = dir_next(&d, NULL))) {
+			if (strncmp(name, pre, (size_t)plen))
 				continue;
 			char path[320], node[300];
 			dev_t dev;
 			struct stat st;
-			snprintf(path, sizeof(path), "%s/%s/dev", dir, e->d_name);
+			snprintf(path, sizeof(path), "%s/%s/dev", dir, name);
 			if (sysfs_read_devnum(AT_FDCWD, path, &dev) < 0)
 				continue;
 			n++;
-			snprintf(node, sizeof(node), "/dev/%s", e->d_name);
+			snprintf(node, sizeof(node), "/dev/%s", name);
 			if (stat(node, &st) == 0 && S_ISBLK(st.st_mode) &&
 			    st.st_rdev == dev)
 				continue;
@@ -558,7 +557,7 @@ static int part_nodes(int nr)
 				mknod(node, S_IFBLK | 0660, dev);
 			}
 		}
-		closedir(d);
+		dir_close(&d);
 		if (!missing || waited >= PART_NODE_MS)
 			return n;
 		sleep_ms(10);

@@ -195,7 +195,7 @@ static int is_unbound(struct ctx *c)
 	char path[48];
 	if (c->sysfd >= 0) {
 		snprintf(path, sizeof(path), "block/loop%d/loop", c->req->nr);
-		return faccessat(c->sysfd, path, F_OK, 0) < 0;
+		return !sysfs_exists(c->sysfd, path);
 	}
 	/* No /sys (an early initramfs): ask the device. Opening it delays a
 	 * 6.11+ teardown only until we close it again. */

@@ -1,6 +1,5 @@
 /* Loop device primitives: find, open, configure, read state. Each returns
  * 0 (or a number) / -errno and leaves no half-done work behind. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -304,32 +303,27 @@ int loop_state_get(int sysfd, int nr, int fd, struct loop_state *st)
 
 int loop_list_bound(int sysfd, int *nrs, int max)
 {
-	int dfd = openat(sysfd, "block", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	DIR *d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return -errno;
-	}
+	struct dirit d; /* no malloc: musl's fdopendir allocates */
+	int err = dir_open(&d, sysfd, "block");
+	if (err < 0)
+		return err;
 	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (strncmp(e->d_name, "loop", 4) || e->d_name[4] < '0' ||
-		    e->d_name[4] > '9')
+	const char *name;
+	while ((name = dir_next(&d, NULL))) {
+		if (strncmp(name, "loop", 4) || name[4] < '0' || name[4] > '9')
 			continue;
 		char path[300];
-		snprintf(path, sizeof(path), "block/%s/loop", e->d_name);
-		if (faccessat(sysfd, path, F_OK, 0) < 0)
+		snprintf(path, sizeof(path), "block/%s/loop", name);
+		if (!sysfs_exists(sysfd, path))
 			continue;
-		int nr = parse_nr(e->d_name + 4);
+		int nr = parse_nr(name + 4);
 		if (nr < 0)
 			continue;
 		if (n < max)
 			nrs[n] = nr;
 		n++;
 	}
-	closedir(d);
+	dir_close(&d);
 	return n;
 }
 

@@ -3,7 +3,6 @@
  * no aliases: the builder already knows which drivers the boot needs. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -46,14 +45,13 @@ int module_load(const char *path, const char *params)
 
 int module_load_list(const char *listfile, module_cb cb, void *ctx)
 {
-	FILE *f = fopen(listfile, "re");
-	char line[512];
-	int failed = 0;
+	struct lines l; /* not stdio: fopen mallocs */
+	char *line;
+	int failed = 0, err = lines_open(&l, AT_FDCWD, listfile);
 
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = 0;
+	if (err < 0)
+		return err;
+	while ((line = lines_next(&l))) {
 		if (!line[0] || line[0] == '#')
 			continue;
 		/* "path [params]": parameters after the first blank. */
@@ -67,6 +65,6 @@ int module_load_list(const char *listfile, module_cb cb, void *ctx)
 		if (cb)
 			cb(line, r, now_usec() - t, ctx);
 	}
-	fclose(f);
+	lines_close(&l);
 	return failed;
 }

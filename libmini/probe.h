@@ -117,5 +117,12 @@ int probe_window(const char *path, uint64_t off, uint64_t size,
  * stores "/dev/NAME" in devpath. -ENOENT when nothing matches (yet: the
  * caller polls), -EINVAL for a malformed spec. */
 int probe_find_dev(const char *spec, char *devpath, size_t size);
+/* Calls fn for every block device with a non-zero size (in 512-byte
+ * sectors), in /sys/class/block order, sys being /sys; stops at the first
+ * fn that returns non-zero and returns that, 0 after the last device, or
+ * -errno when /sys/class/block cannot be read. One scan loop for blkid,
+ * the boot diagnostics and probe_find_dev. */
+int probe_each_dev(int (*fn)(int sys, const char *name, uint64_t sectors,
+			     void *arg), void *arg);
 
 #endif

@@ -1,7 +1,6 @@
 /* Devices by name: what the boot code waits for (root=LABEL=..., UUID=,
  * PARTUUID=) and what the blkid applet lists. Only /sys/class/block and
  * read-only opens of /dev/NAME: no udev, no cache, no libblkid. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -100,35 +99,30 @@ int probe_path(const char *path, struct probe_res *r)
 	return probe_window(path, 0, 0, r);
 }
 
-/* Calls fn for every block device with a non-zero size, in
- * /sys/class/block order; stops at the first fn that returns non-zero. */
-static int each_dev(int (*fn)(int sys, const char *name, void *arg), void *arg)
+int probe_each_dev(int (*fn)(int sys, const char *name, uint64_t sectors,
+			     void *arg), void *arg)
 {
 	int sys = sysfs_open();
 	if (sys < 0)
 		return sys;
-	int cfd = openat(sys, "class/block", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = cfd < 0 ? NULL : fdopendir(cfd);
-	int r = 0;
-	if (!d) {
-		r = -errno;
-		if (cfd >= 0)
-			close(cfd);
+	struct dirit d; /* no malloc: musl's fdopendir allocates */
+	int r = dir_open(&d, sys, "class/block");
+	if (r < 0) {
 		close(sys);
 		return r;
 	}
-	struct dirent *e;
-	while (!r && (e = readdir(d))) {
+	const char *name;
+	while (!r && (name = dir_next(&d, NULL))) {
 		char p[300];
 		uint64_t size;
-		if (e->d_name[0] == '.')
+		if (name[0] == '.')
 			continue;
-		snprintf(p, sizeof(p), "class/block/%s/size", e->d_name);
+		snprintf(p, sizeof(p), "class/block/%s/size", name);
 		if (sysfs_read_u64(sys, p, &size) < 0 || !size)
 			continue;
-		r = fn(sys, e->d_name, arg);
+		r = fn(sys, name, size, arg);
 	}
-	closedir(d);
+	dir_close(&d);
 	close(sys);
 	return r;
 }
@@ -154,27 +148,23 @@ static int child_with_nr(int sys, const char *disk, int nr, struct want *w)
 {
 	char p[300];
 	snprintf(p, sizeof(p), "class/block/%s", disk);
-	int dfd = openat(sys, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
-	if (!d) {
-		if (dfd >= 0)
-			close(dfd);
+	struct dirit d;
+	if (dir_open(&d, sys, p) < 0)
 		return 0;
-	}
-	struct dirent *e;
+	const char *name;
 	int r = 0;
-	while (!r && (e = readdir(d))) {
+	while (!r && (name = dir_next(&d, NULL))) {
 		uint64_t v;
-		snprintf(p, sizeof(p), "%s/partition", e->d_name);
-		if (e->d_name[0] != '.' && !sysfs_read_u64(dfd, p, &v) &&
+		snprintf(p, sizeof(p), "%s/partition", name);
+		if (name[0] != '.' && !sysfs_read_u64(d.fd, p, &v) &&
 		    v == (uint64_t)nr)
-			r = found(w, e->d_name);
+			r = found(w, name);
 	}
-	closedir(d);
+	dir_close(&d);
 	return r;
 }
 
-static int match(int sys, const char *name, void *arg)
+static int match(int sys, const char *name, uint64_t sectors, void *arg)
 {
 	struct want *w = arg;
 	char p[300];
@@ -200,7 +190,7 @@ static int match(int sys, const char *name, void *arg)
 		return r && found(w, name);
 	}
 	snprintf(p, sizeof(p), "class/block/%s/partition", name);
-	if (faccessat(sys, p, F_OK, 0) && !ptable_read(&s, &ptab)) {
+	if (!sysfs_exists(sys, p) && !ptable_read(&s, &ptab)) {
 		char key[180];
 		snprintf(key, sizeof(key), "%s=%s",
 			 w->key == K_PARTUUID ? "PARTUUID" : "PARTLABEL", w->spec);
@@ -258,6 +248,6 @@ int probe_find_dev(const char *spec, char *devpath, size_t size)
 			return -EINVAL;
 		w.spec = val;
 	}
-	int r = each_dev(match, &w);
+	int r = probe_each_dev(match, &w);
 	return r > 0 ? 0 : r < 0 ? r : -ENOENT;
 }

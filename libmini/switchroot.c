@@ -2,7 +2,6 @@
  * Rule (docs/boot.md): check everything before destroying anything. Once
  * the initramfs is being deleted there is no way back, so sroot_check()
  * carries every test that can fail for a reason the user can fix. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -130,31 +129,29 @@ int sroot_check(struct sroot *r)
  * the switch goes on. */
 static void del_tree(int dfd, dev_t dev)
 {
-	DIR *d = fdopendir(dfd);
-	struct dirent *e;
-
-	if (!d) {
-		close(dfd);
+	/* No malloc: musl's fdopendir allocates. "." of dfd keeps the
+	 * O_NOFOLLOW open below as the only open of a subdirectory by name. */
+	struct dirit d;
+	int err = dir_open(&d, dfd, ".");
+	close(dfd);
+	if (err < 0)
 		return;
-	}
-	while ((e = readdir(d))) {
-		const char *n = e->d_name;
+	const char *n;
+	while ((n = dir_next(&d, NULL))) {
 		struct stat st;
-		if (!strcmp(n, ".") || !strcmp(n, ".."))
-			continue;
-		if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != dev)
+		if (fstatat(d.fd, n, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != dev)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
-			int sub = openat(dfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			int sub = openat(d.fd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 					 O_CLOEXEC);
 			if (sub >= 0)
 				del_tree(sub, dev);
-			unlinkat(dfd, n, AT_REMOVEDIR);
+			unlinkat(d.fd, n, AT_REMOVEDIR);
 		} else {
-			unlinkat(dfd, n, 0);
+			unlinkat(d.fd, n, 0);
 		}
 	}
-	closedir(d);
+	dir_close(&d);
 }
 
 int sroot_switch(struct sroot *r)

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "mini.h"
@@ -60,4 +61,11 @@ int sysfs_read_devnum(int dirfd, const char *path, dev_t *dev)
 		return -EINVAL;
 	*dev = makedev((unsigned)ma, (unsigned)mi);
 	return 0;
+}
+
+/* The raw call: musl's faccessat also links its AT_EACCESS fork-and-pipe
+ * path (~1 KiB of the static binary), which F_OK never takes. */
+int sysfs_exists(int dirfd, const char *path)
+{
+	return syscall(SYS_faccessat, dirfd, path, F_OK) == 0;
 }
