@@ -266,14 +266,7 @@ static void mount_basics(void)
 	mount_once("devtmpfs", "/dev", MS_NOSUID, "mode=0755");
 	/* The kernel opened /dev/console before devtmpfs existed, possibly
 	 * failing ("unable to open an initial console"): open it again. */
-	int fd = open("/dev/console", O_RDWR | O_NOCTTY);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
+	console_reopen("/dev/console");
 }
 
 static int read_cmdline(const char *path, char *buf, size_t size)
@@ -874,10 +867,17 @@ static int dry_run(struct boot_plan *p, const char *cmdline)
 	return out_flush() < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
-static void usage(void)
+static const char usage_text[] =
+	"usage: init (as PID 1) | init --dry-run [--cmdline \"KERNEL COMMAND LINE\"]";
+
+/* --help asked for it: stdout, exit 0; a usage error: stderr, exit 2. */
+static _Noreturn void usage(int asked)
 {
-	die(EXIT_USAGE, "usage: init (as PID 1) | init --dry-run "
-			"[--cmdline \"KERNEL COMMAND LINE\"]");
+	if (asked) {
+		out("%s\n", usage_text);
+		exit(out_flush() < 0 ? EXIT_FAIL : EXIT_OK);
+	}
+	die(EXIT_USAGE, "%s", usage_text);
 }
 
 int init_main(int argc, char **argv)
@@ -905,7 +905,7 @@ int init_main(int argc, char **argv)
 			else if (c == 'c')
 				cmdline = st.arg;
 			else if (c == 'h')
-				usage();
+				usage(1);
 			else
 				die(EXIT_USAGE, "%s: unknown option or missing value",
 				    st.bad ? st.bad : "?");

@@ -7,15 +7,23 @@
  * /sys /run into NEWROOT, deletes the initramfs without crossing mounts,
  * moves NEWROOT onto "/", chroots and execs INIT. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mini.h"
 #include "boot.h"
 #include "applets.h"
 
-static _Noreturn void usage(void)
+static const char usage_text[] = "usage: switch_root [-c CONSOLE] NEWROOT INIT [ARGS...]";
+
+/* --help asked for it: stdout, exit 0; a usage error: stderr, exit 2. */
+static _Noreturn void usage(int asked)
 {
-	die(EXIT_USAGE, "usage: switch_root [-c CONSOLE] NEWROOT INIT [ARGS...]");
+	if (asked) {
+		out("%s\n", usage_text);
+		exit(out_flush() < 0 ? EXIT_FAIL : EXIT_OK);
+	}
+	die(EXIT_USAGE, "%s", usage_text);
 }
 
 int switch_root_main(int argc, char **argv)
@@ -34,21 +42,21 @@ int switch_root_main(int argc, char **argv)
 		}
 		if (!strcmp(a, "-c") || !strcmp(a, "--console")) {
 			if (++i >= argc)
-				usage();
+				usage(0);
 			r.console = argv[i];
 		} else if (!strncmp(a, "--console=", 10)) {
 			r.console = a + 10;
 		} else if (!strncmp(a, "-c", 2)) {
 			r.console = a + 2;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage();
+			usage(1);
 		} else {
 			msg("%s: unknown option", a);
-			usage();
+			usage(0);
 		}
 	}
 	if (argc - i < 2)
-		usage();
+		usage(0);
 	r.newroot = argv[i];
 	r.init = argv[i + 1];
 	r.argv = argv + i + 1;

@@ -59,12 +59,6 @@ static int fail(struct attach_res *res, int err, const char *step,
 	return err;
 }
 
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
 /* flock(LOCK_EX), but bounded: -EWOULDBLOCK after ms. */
 static int lock_bounded(int fd, unsigned ms)
 {

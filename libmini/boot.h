@@ -69,10 +69,9 @@ int uevent_wait_block(int fd, int ms);
  * -ETIMEDOUT when it never appeared; *waited_ms is set either way. */
 int dev_wait(const char *spec, char *path, size_t size, int64_t timeout_ms,
 	     uint64_t *waited_ms);
-/* Monotonic clock in microseconds. */
-uint64_t now_usec(void);
 
 /* ---- switchroot.c: checks, then the switch ---------------------------- */
+void console_reopen(const char *path);
 struct sroot {
 	const char *newroot;   /* a mount point, e.g. "/root" */
 	const char *init;      /* path inside newroot */

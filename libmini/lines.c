@@ -90,3 +90,19 @@ int split_fields(char *line, char **f, int max)
 		*line++ = 0;
 	return n;
 }
+
+/* /proc/self/mountinfo writes space, tab, newline and backslash as \ooo. */
+void unescape_octal(char *s)
+{
+	char *o = s;
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = 0;
+}

@@ -114,18 +114,32 @@ int loop_parse_name(const char *s)
 		return -errno;
 	if (!S_ISBLK(st.st_mode))
 		return -ENOTBLK;
+	int part, nr = loop_of_dev(st.st_rdev, &part);
+	return nr >= 0 && part ? -ENODEV : nr;
+}
+
+int loop_of_dev(dev_t dev, int *part)
+{
 	char link[64], target[256];
-	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(st.st_rdev),
-		 minor(st.st_rdev));
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(dev), minor(dev));
 	ssize_t n = readlink(link, target, sizeof(target) - 1);
 	if (n < 0)
 		return -ENODEV;
 	target[n] = 0;
-	const char *base = strrchr(target, '/');
+	/* ".../block/loop3" or ".../block/loop3/loop3p1" */
+	char *base = strrchr(target, '/');
 	base = base ? base + 1 : target;
 	if (strncmp(base, "loop", 4) || base[4] < '0' || base[4] > '9')
 		return -ENODEV;
-	return parse_nr(base + 4);
+	char *p = strchr(base + 4, 'p');
+	uint64_t nr, pn = 0;
+	if (p)
+		*p = 0;
+	if (parse_uint(base + 4, 1u << 20, &nr) < 0 ||
+	    (p && parse_uint(p + 1, 1u << 20, &pn) < 0))
+		return -ENODEV;
+	*part = (int)pn;
+	return (int)nr;
 }
 
 int loop_open(int nr, int flags)

@@ -89,6 +89,8 @@ int parse_size(const char *s, uint64_t *out);
 int parse_uint(const char *s, uint64_t max, uint64_t *out);
 /* Seconds with an optional fraction ("5", "0.25"), into milliseconds. */
 int parse_msec(const char *s, uint64_t *ms);
+/* "MAJ:MIN" in base 10 (sysfs, mountinfo) or 16 (/proc/PID/maps). */
+int parse_devnum(const char *s, unsigned base, dev_t *dev);
 
 /* ---- sysfs.c: attribute readers relative to a directory fd -------------
  * dirfd is usually sysfs_open() (/sys); unit tests pass a fake tree. */
@@ -100,6 +102,11 @@ int sysfs_read_u64(int dirfd, const char *path, uint64_t *v);
 int sysfs_read_devnum(int dirfd, const char *path, dev_t *dev);
 /* 1 if path exists (faccessat F_OK), else 0. */
 int sysfs_exists(int dirfd, const char *path);
+
+/* ---- clock.c: CLOCK_MONOTONIC and short sleeps ------------------------- */
+uint64_t now_usec(void);
+uint64_t now_ms(void);
+void sleep_ms(unsigned ms);
 
 /* ---- dir.c: directory iteration without malloc ------------------------ */
 struct dirit {
@@ -123,6 +130,8 @@ char *lines_next(struct lines *l);
 void lines_close(struct lines *l);
 /* Splits on blanks in place; returns the number of fields (at most max). */
 int split_fields(char *line, char **f, int max);
+/* Undoes mountinfo's \ooo escapes in place. */
+void unescape_octal(char *s);
 
 /* ---- loop.c: loop device primitives ------------------------------------ */
 struct loop_state {
@@ -146,6 +155,8 @@ int loop_get_free(int ctlfd);
 void loop_path(int nr, char *buf, size_t size);
 /* "/dev/loop3", "loop3" or "3" -> 3; anything else -EINVAL. */
 int loop_parse_name(const char *s);
+/* Block device number -> N for loopN, and loopNpM (*part = M); -ENODEV. */
+int loop_of_dev(dev_t dev, int *part);
 /* Opens /dev/loopN, creating the node from sysfs `dev` when missing. */
 int loop_open(int nr, int flags);
 /* LOOP_CONFIGURE, or on kernels without it (EINVAL; ENOTTY via compat)
@@ -203,6 +214,16 @@ int proc_find_writer(dev_t dev, ino_t ino, pid_t *pid);
 /* 0 when nobody has path open for writing (a read lease was granted), 1
  * when someone may, -errno when the filesystem cannot say. */
 int file_maybe_written(const char *path);
+/* Processes with a file, cwd, root or mapping on filesystem fsdev, or
+ * with block device rdev open (either may be 0): the count, up to
+ * USERS_MAX stored. */
+#define USERS_MAX 8
+struct users {
+	int n;
+	pid_t pid[USERS_MAX];
+	char comm[USERS_MAX][17];
+};
+int proc_users(dev_t fsdev, dev_t rdev, struct users *u);
 
 /* ---- mount.c: filesystems on loop devices ------------------------------
  * mount_opts: "ro,noatime,errors=remount-ro" -> MS_* flags, the rest as the
@@ -231,18 +252,6 @@ struct mount_ent {
 	char dir[4096], type[32], src[256];
 };
 int mount_lookup(dev_t dev, const char *dir, struct mount_ent *m);
-/* Block device number -> N for loopN, and loopNpM (*part = M); -ENODEV. */
-int loop_of_dev(dev_t dev, int *part);
-/* Processes with a file, cwd, root or mapping on filesystem fsdev, or
- * with block device rdev open (either may be 0): the count, up to
- * USERS_MAX stored. */
-#define USERS_MAX 8
-struct users {
-	int n;
-	pid_t pid[USERS_MAX];
-	char comm[USERS_MAX][17];
-};
-int proc_users(dev_t fsdev, dev_t rdev, struct users *u);
 /* What identifies one binding of /dev/loopN: diskseq (5.15+, 0 before)
  * and the backing path. -ENXIO when unbound. */
 struct loop_bind {

@@ -128,36 +128,6 @@ int loop_mount(const struct mount_req *req, struct mount_res *res)
 
 /* ---- /proc/self/mountinfo --------------------------------------------- */
 
-/* Mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape(char *s)
-{
-	char *o = s;
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
-		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
-			s += 3;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = 0;
-}
-
-/* "MAJ:MIN" (decimal, mountinfo) or "maj:min" (hex, maps). */
-static int parse_devnum(const char *s, int base, dev_t *dev)
-{
-	char *end;
-	unsigned long ma = strtoul(s, &end, base);
-	if (*end != ':')
-		return -EINVAL;
-	unsigned long mi = strtoul(end + 1, &end, base);
-	if (*end)
-		return -EINVAL;
-	*dev = makedev(ma, mi);
-	return 0;
-}
-
 int mount_lookup(dev_t dev, const char *dir, struct mount_ent *m)
 {
 	/* Static: 4 KiB of buffer, and this is never called concurrently. */
@@ -176,19 +146,21 @@ int mount_lookup(dev_t dev, const char *dir, struct mount_ent *m)
 			sep++;
 		if (nf < 5 || parse_devnum(f[2], 10, &d) < 0)
 			continue;
-		unescape(f[4]);
+		unescape_octal(f[4]);
 		if ((dev && d != dev) || (dir && strcmp(f[4], dir)))
 			continue;
 		/* The last match is the one on top (mounts stack in order). */
 		n++;
-		m->id = atoi(f[0]);
+		uint64_t id = 0;
+		parse_uint(f[0], INT32_MAX, &id);
+		m->id = (int)id;
 		m->dev = d;
 		snprintf(m->dir, sizeof(m->dir), "%s", f[4]);
 		m->type[0] = m->src[0] = 0;
 		if (sep + 1 < nf)
 			snprintf(m->type, sizeof(m->type), "%s", f[sep + 1]);
 		if (sep + 2 < nf) {
-			unescape(f[sep + 2]);
+			unescape_octal(f[sep + 2]);
 			snprintf(m->src, sizeof(m->src), "%s", f[sep + 2]);
 		}
 	}
@@ -196,117 +168,7 @@ int mount_lookup(dev_t dev, const char *dir, struct mount_ent *m)
 	return n;
 }
 
-int loop_of_dev(dev_t dev, int *part)
-{
-	char link[64], target[256];
-	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(dev), minor(dev));
-	ssize_t n = readlink(link, target, sizeof(target) - 1);
-	if (n < 0)
-		return -ENODEV;
-	target[n] = 0;
-	const char *base = strrchr(target, '/');
-	base = base ? base + 1 : target;
-	char *end;
-	if (strncmp(base, "loop", 4) || base[4] < '0' || base[4] > '9')
-		return -ENODEV;
-	long nr = strtol(base + 4, &end, 10);
-	*part = 0;
-	if (*end == 'p')
-		*part = (int)strtol(end + 1, &end, 10);
-	return *end ? -ENODEV : (int)nr;
-}
-
-/* ---- who keeps it busy -------------------------------------------------- */
-
-static int hit(const char *path, dev_t fsdev, dev_t rdev)
-{
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return 0;
-	if (rdev && S_ISBLK(st.st_mode) && st.st_rdev == rdev)
-		return 1;
-	return fsdev && st.st_dev == fsdev;
-}
-
-static int maps_hit(int pid, dev_t fsdev)
-{
-	static struct lines l;
-	char path[64], *line;
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	if (lines_open(&l, AT_FDCWD, path) < 0)
-		return 0;
-	int found = 0;
-	while (!found && (line = lines_next(&l))) {
-		/* addr perms offset maj:min inode [path] */
-		char *f[6];
-		dev_t d;
-		if (split_fields(line, f, 6) >= 5 && parse_devnum(f[3], 16, &d) == 0 &&
-		    d && d == fsdev)
-			found = 1;
-	}
-	lines_close(&l);
-	return found;
-}
-
-static int pid_uses(int pid, dev_t fsdev, dev_t rdev)
-{
-	static const char *const links[] = {"cwd", "root", "exe"};
-	char path[300];
-	for (size_t i = 0; fsdev && i < ARRAY_SIZE(links); i++) {
-		snprintf(path, sizeof(path), "/proc/%d/%s", pid, links[i]);
-		if (hit(path, fsdev, 0))
-			return 1;
-	}
-	if (fsdev && maps_hit(pid, fsdev))
-		return 1;
-	struct dirit it;
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	if (dir_open(&it, AT_FDCWD, path) < 0)
-		return 0;
-	int found = 0;
-	const char *name;
-	while (!found && (name = dir_next(&it, NULL))) {
-		snprintf(path, sizeof(path), "/proc/%d/fd/%.250s", pid, name);
-		found = hit(path, fsdev, rdev);
-	}
-	dir_close(&it);
-	return found;
-}
-
-int proc_users(dev_t fsdev, dev_t rdev, struct users *u)
-{
-	memset(u, 0, sizeof(*u));
-	struct dirit it;
-	int r = dir_open(&it, AT_FDCWD, "/proc");
-	if (r < 0)
-		return r;
-	const char *name;
-	while ((name = dir_next(&it, NULL))) {
-		int pid = atoi(name);
-		if (pid <= 0 || pid == (int)getpid() || !pid_uses(pid, fsdev, rdev))
-			continue;
-		if (u->n < USERS_MAX) {
-			char path[64];
-			u->pid[u->n] = (pid_t)pid;
-			snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-			if (sysfs_read_str(AT_FDCWD, path, u->comm[u->n],
-					   sizeof(u->comm[0])) < 0)
-				snprintf(u->comm[u->n], sizeof(u->comm[0]), "?");
-		}
-		u->n++;
-	}
-	dir_close(&it);
-	return u->n;
-}
-
 /* ---- freeing and flushing --------------------------------------------- */
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int loop_bind_id(int nr, struct loop_bind *b)
 {
@@ -336,8 +198,7 @@ int loop_wait_free(int nr, const struct loop_bind *was, uint64_t timeout_ms)
 			return 0;
 		if (now_ms() >= end)
 			return -ETIMEDOUT;
-		struct timespec ts = {0, 10 * 1000000L};
-		nanosleep(&ts, NULL);
+		sleep_ms(10);
 	}
 }
 

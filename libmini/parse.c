@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/sysmacros.h>
 
 #include "mini.h"
 
@@ -119,5 +120,31 @@ int parse_msec(const char *s, uint64_t *ms)
 		}
 	}
 	*ms = sec * 1000 + frac;
+	return 0;
+}
+
+/* "MAJ:MIN" in base 10 (sysfs dev files, mountinfo) or 16 (maps). */
+int parse_devnum(const char *s, unsigned base, dev_t *dev)
+{
+	unsigned long v[2] = {0, 0};
+	for (int i = 0; i < 2; i++) {
+		const char *start = s;
+		for (;; s++) {
+			unsigned d = *s >= '0' && *s <= '9' ? (unsigned)(*s - '0')
+				   : (*s | 0x20) >= 'a' && (*s | 0x20) <= 'f'
+					   ? (unsigned)((*s | 0x20) - 'a' + 10) : 99;
+			if (d >= base)
+				break;
+			v[i] = v[i] * base + d;
+			if (v[i] > 0xfffff)
+				return -EINVAL;
+		}
+		if (s == start || *s != (i ? 0 : ':'))
+			return -EINVAL;
+		s++;
+	}
+	if (v[0] > 0xfff)
+		return -EINVAL;
+	*dev = makedev((unsigned)v[0], (unsigned)v[1]);
 	return 0;
 }

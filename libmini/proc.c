@@ -66,39 +66,6 @@ static int devs_index(const struct loop_devs *d, dev_t dev)
 	return -1;
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape(const char *s, char *out, size_t size)
-{
-	size_t o = 0;
-	while (*s && o + 1 < size) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
-		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			out[o++] = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 |
-					  (s[3] - '0'));
-			s += 4;
-		} else {
-			out[o++] = *s++;
-		}
-	}
-	out[o] = 0;
-}
-
-/* "MAJ:MIN" -> dev; -EINVAL if it is not that. */
-static int parse_devnum(char *s, dev_t *dev)
-{
-	char *colon = strchr(s, ':');
-	uint64_t ma, mi;
-	if (!colon)
-		return -EINVAL;
-	*colon = 0;
-	int r = parse_uint(s, 0xfff, &ma) || parse_uint(colon + 1, 0xfffff, &mi);
-	*colon = ':';
-	if (r)
-		return -EINVAL;
-	*dev = makedev((unsigned)ma, (unsigned)mi);
-	return 0;
-}
-
 /* The index in d of a mountinfo line's device, or -1. The source is
  * compared too: btrfs reports an anonymous 0:N in the maj:min field. */
 static int mount_match(char *line, const struct loop_devs *d, char **mnt)
@@ -112,7 +79,7 @@ static int mount_match(char *line, const struct loop_devs *d, char **mnt)
 		return -1;
 	*mnt = f[4];
 	dev_t dev;
-	if (parse_devnum(f[2], &dev) == 0) {
+	if (parse_devnum(f[2], 10, &dev) == 0) {
 		int i = devs_index(d, dev);
 		if (i >= 0)
 			return i;
@@ -137,7 +104,8 @@ int proc_find_mount(int procfd, const struct loop_devs *d, char *mnt,
 	while (!hit && (line = lines_next(&l))) {
 		int i = mount_match(line, d, &m);
 		if (i >= 0) {
-			unescape(m, mnt, size);
+			unescape_octal(m);
+			snprintf(mnt, size, "%s", m);
 			hit = i + 1;
 		}
 	}
@@ -179,29 +147,20 @@ int sys_find_holder(int sysfd, const struct loop_devs *d, char *name,
 	return 0;
 }
 
-static int is_pid(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return 0;
-	return 1;
-}
-
 /* The next process other than ours: its /proc directory fd and pid, or -1
  * at the end. Processes we may not look into (EACCES) or that exit
  * meanwhile hold nothing we could name: detach runs as root anyway. */
 static int next_pid(int procfd, struct dirit *pd, pid_t self, pid_t *pid)
 {
 	const char *name;
+	uint64_t v;
 	while ((name = dir_next(pd, NULL))) {
-		if (!is_pid(name) || atoi(name) == (int)self)
+		if (parse_uint(name, INT32_MAX, &v) < 0 || v == (uint64_t)self)
 			continue;
 		int piddir = openat(procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (piddir < 0)
 			continue;
-		*pid = (pid_t)atoi(name);
+		*pid = (pid_t)v;
 		return piddir;
 	}
 	return -1;
@@ -234,8 +193,12 @@ static int opener_fn(int piddir, const char *fd, const struct stat *st,
 	       devs_index((const struct loop_devs *)arg, st->st_rdev) >= 0;
 }
 
-int proc_find_openers(int procfd, const struct loop_devs *d, pid_t *pid,
-		      char (*comm)[17], int max)
+/* Every process but ours for which fn holds: the count, the first max
+ * pids (and names, when comm is given) stored; first_only stops at one. */
+typedef int (*pid_fn)(int piddir, const void *arg);
+
+static int walk_pids(int procfd, pid_fn fn, const void *arg, pid_t *pid,
+		     char (*comm)[17], int max, int first_only)
 {
 	struct dirit pd;
 	int n = dir_open(&pd, procfd, "."), piddir;
@@ -243,18 +206,30 @@ int proc_find_openers(int procfd, const struct loop_devs *d, pid_t *pid,
 		return n;
 	pid_t p, self = getpid();
 	while ((piddir = next_pid(procfd, &pd, self, &p)) >= 0) {
-		if (pid_has_fd(piddir, opener_fn, d)) {
-			if (n < max) {
-				pid[n] = p;
-				if (sysfs_read_str(piddir, "comm", comm[n], 17) < 0)
-					strcpy(comm[n], "?");
-			}
-			n++;
+		int hit = fn(piddir, arg);
+		if (hit && n < max) {
+			pid[n] = p;
+			if (comm && sysfs_read_str(piddir, "comm", comm[n], 17) < 0)
+				strcpy(comm[n], "?");
 		}
+		n += hit;
 		close(piddir);
+		if (hit && first_only)
+			break;
 	}
 	dir_close(&pd);
 	return n;
+}
+
+static int has_opener(int piddir, const void *d)
+{
+	return pid_has_fd(piddir, opener_fn, d);
+}
+
+int proc_find_openers(int procfd, const struct loop_devs *d, pid_t *pid,
+		      char (*comm)[17], int max)
+{
+	return walk_pids(procfd, has_opener, d, pid, comm, max, 0);
 }
 
 struct writer_arg {
@@ -288,22 +263,15 @@ static int writer_fn(int piddir, const char *fd, const struct stat *st,
 	return (flags & O_ACCMODE) != O_RDONLY;
 }
 
+static int has_writer(int piddir, const void *w)
+{
+	return pid_has_fd(piddir, writer_fn, w);
+}
+
 int proc_find_writer_at(int procfd, dev_t dev, ino_t ino, pid_t *pid)
 {
 	struct writer_arg w = {dev, ino};
-	struct dirit pd;
-	int hit = dir_open(&pd, procfd, "."), piddir;
-	if (hit < 0)
-		return hit;
-	pid_t p, self = getpid();
-	while (!hit && (piddir = next_pid(procfd, &pd, self, &p)) >= 0) {
-		hit = pid_has_fd(piddir, writer_fn, &w);
-		if (hit)
-			*pid = p;
-		close(piddir);
-	}
-	dir_close(&pd);
-	return hit;
+	return walk_pids(procfd, has_writer, &w, pid, NULL, 1, 1);
 }
 
 int proc_find_writer(dev_t dev, ino_t ino, pid_t *pid)
@@ -339,4 +307,61 @@ int file_maybe_written(const char *path)
 	if (r == 0)
 		return 0;
 	return err == EAGAIN ? 1 : -err;
+}
+
+/* ---- who keeps a mounted filesystem or a device busy (loopumount, run) - */
+
+struct users_arg {
+	dev_t fsdev, rdev;
+};
+
+static int users_fd_fn(int piddir, const char *fd, const struct stat *st,
+		       const void *arg)
+{
+	const struct users_arg *a = arg;
+	return (a->rdev && S_ISBLK(st->st_mode) && st->st_rdev == a->rdev) ||
+	       (a->fsdev && st->st_dev == a->fsdev);
+}
+
+/* A mapped file (a running binary, a library) keeps a mount busy too. */
+static int maps_hit(int piddir, dev_t fsdev)
+{
+	static struct lines l; /* 4 KiB: not on the stack, never reentered */
+	char *line, *f[6];
+	dev_t d;
+	int found = 0;
+	if (lines_open(&l, piddir, "maps") < 0)
+		return 0;
+	/* addr perms offset maj:min inode [path] */
+	while (!found && (line = lines_next(&l)))
+		found = split_fields(line, f, 6) >= 5 &&
+			parse_devnum(f[3], 16, &d) == 0 && d && d == fsdev;
+	lines_close(&l);
+	return found;
+}
+
+static int uses(int piddir, const void *arg)
+{
+	static const char *const links[] = {"cwd", "root", "exe"};
+	const struct users_arg *a = arg;
+	struct stat st;
+	for (size_t i = 0; a->fsdev && i < ARRAY_SIZE(links); i++)
+		if (fstatat(piddir, links[i], &st, 0) == 0 && st.st_dev == a->fsdev)
+			return 1;
+	if (a->fsdev && maps_hit(piddir, a->fsdev))
+		return 1;
+	return pid_has_fd(piddir, users_fd_fn, a);
+}
+
+int proc_users(dev_t fsdev, dev_t rdev, struct users *u)
+{
+	struct users_arg a = {fsdev, rdev};
+	memset(u, 0, sizeof(*u));
+	int procfd = proc_open();
+	if (procfd < 0)
+		return procfd;
+	int n = walk_pids(procfd, uses, &a, u->pid, u->comm, USERS_MAX, 0);
+	close(procfd);
+	u->n = n < 0 ? 0 : n;
+	return n;
 }

@@ -198,16 +198,22 @@ int sroot_switch(struct sroot *r)
 		return fail(r, errno, "chroot", r->newroot);
 	if (chdir("/") < 0)
 		return fail(r, errno, "chdir", "/");
-	if (r->console) {
-		int fd = open(r->console, O_RDWR | O_NOCTTY);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-			if (fd > 2)
-				close(fd);
-		}
-	}
+	if (r->console)
+		console_reopen(r->console);
 	execv(r->init, r->argv);
 	return fail(r, errno, "execve", r->init);
+}
+
+/* stdin, stdout and stderr onto a console; nothing changes if it cannot be
+ * opened (a console that is not there is no reason to stop booting). */
+void console_reopen(const char *path)
+{
+	int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
 }

@@ -50,17 +50,7 @@ int sysfs_read_devnum(int dirfd, const char *path, dev_t *dev)
 {
 	char buf[32];
 	int n = sysfs_read_str(dirfd, path, buf, sizeof(buf));
-	if (n < 0)
-		return n;
-	char *colon = strchr(buf, ':');
-	uint64_t ma, mi;
-	if (!colon)
-		return -EINVAL;
-	*colon = 0;
-	if (parse_uint(buf, 0xfff, &ma) || parse_uint(colon + 1, 0xfffff, &mi))
-		return -EINVAL;
-	*dev = makedev((unsigned)ma, (unsigned)mi);
-	return 0;
+	return n < 0 ? n : parse_devnum(buf, 10, dev);
 }
 
 /* The raw call: musl's faccessat also links its AT_EACCESS fork-and-pipe
