@@ -558,9 +558,12 @@ static int do_detach(struct args *a, int argc, char **argv)
 	return rc;
 }
 
+/* One list for -D and the listings (4 KiB an entry: static, and only the
+ * entries used are ever touched). */
+static struct loop_state sts[MAXDEV];
+
 static int do_detach_all(struct args *a)
 {
-	static struct loop_state sts[MAXDEV];
 	struct filter f = {.ref = a->req.ref};
 	int n = collect(&f, sts, MAXDEV), rc = EXIT_OK;
 	if (n < 0) {
@@ -636,7 +639,6 @@ static int do_find(void)
 
 static int do_list(struct args *a, int argc, char **argv)
 {
-	static struct loop_state sts[MAXDEV];
 	struct stat st;
 	struct filter f = {.has_offset = a->has_offset, .offset = a->req.offset,
 			   .ref = a->req.ref};
