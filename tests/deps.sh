@@ -20,6 +20,7 @@ case $want in
 check|demo|bench)
 	need /usr/bin/qemu-system-x86_64 qemu-system-x86
 	need /usr/bin/cpio cpio
+	need /usr/bin/xz xz-utils
 	need /usr/bin/mksquashfs squashfs-tools
 	need /usr/bin/mkfs.erofs erofs-utils
 	need /bin/busybox busybox-static
