@@ -5,49 +5,56 @@
 # everything makes no apt call at all.
 want=${1:-check}
 
-need() { # FILE PACKAGE: queue PACKAGE unless FILE exists
-	[ -e "$1" ] || missing="$missing $2"
+# FILE PACKAGE: queue PACKAGE unless FILE exists; a bare command name is
+# looked up in the sbin and bin directories instead.
+need() {
+	case $1 in
+	/*) [ -e "$1" ] ;;
+	*) PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin command -v "$1" >/dev/null ;;
+	esac || missing="$missing $2"
 }
 
 missing=
-need /usr/bin/musl-gcc musl-tools
+need musl-gcc musl-tools
 need /usr/include/linux/loop.h linux-libc-dev
-need /usr/bin/make make
-need /usr/bin/cc gcc
-need /sbin/losetup mount
-need /sbin/mkfs.ext4 e2fsprogs
+need make make
+need cc gcc
+need losetup mount
+need mkfs.ext4 e2fsprogs
 case $want in
 check|demo|bench)
-	need /usr/bin/qemu-system-x86_64 qemu-system-x86
-	need /usr/bin/cpio cpio
-	need /usr/bin/xz xz-utils
-	need /usr/bin/mksquashfs squashfs-tools
-	need /usr/bin/mkfs.erofs erofs-utils
-	need /bin/busybox busybox-static
-	need /usr/sbin/sgdisk gdisk
-	need /sbin/sfdisk fdisk
+	need qemu-system-x86_64 qemu-system-x86
+	need cpio cpio
+	need xz xz-utils
+	need mksquashfs squashfs-tools
+	need mkfs.erofs erofs-utils
+	# The initramfs needs a static busybox; Debian's plain busybox is
+	# dynamic (installing busybox-static replaces it).
+	{ ldd /bin/busybox 2>&1 | grep -q 'not a dynamic'; } || missing="$missing busybox-static"
+	need sgdisk gdisk
+	need sfdisk fdisk
 	ls /boot/vmlinuz-*-cloud-amd64 >/dev/null 2>&1 || missing="$missing linux-image-cloud-amd64"
 	;;
 esac
 case $want in
 check|bench)
-	need /usr/bin/clang clang
+	need clang clang
 	ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
 		missing="$missing libclang-rt-14-dev"
-	need /sbin/mkfs.vfat dosfstools
-	need /sbin/mkfs.exfat exfatprogs
-	need /bin/mkfs.btrfs btrfs-progs
-	need /sbin/mkfs.xfs xfsprogs
-	need /usr/bin/xorriso xorriso
-	need /usr/bin/genisoimage genisoimage
-	need /usr/sbin/mkfs.f2fs f2fs-tools
-	need /sbin/blkid util-linux
+	need mkfs.vfat dosfstools
+	need mkfs.exfat exfatprogs
+	need mkfs.btrfs btrfs-progs
+	need mkfs.xfs xfsprogs
+	need xorriso xorriso
+	need genisoimage genisoimage
+	need mkfs.f2fs f2fs-tools
+	need blkid util-linux
 	;;
 esac
 case $want in
 bench)
-	need /usr/bin/hyperfine hyperfine
-	need /usr/bin/toybox toybox
+	need hyperfine hyperfine
+	need toybox toybox
 	need /usr/bin/time time
 	;;
 esac
