@@ -870,14 +870,9 @@ static int dry_run(struct boot_plan *p, const char *cmdline)
 static const char usage_text[] =
 	"usage: init (as PID 1) | init --dry-run [--cmdline \"KERNEL COMMAND LINE\"]";
 
-/* --help asked for it: stdout, exit 0; a usage error: stderr, exit 2. */
 static _Noreturn void usage(int asked)
 {
-	if (asked) {
-		out("%s\n", usage_text);
-		exit(out_flush() < 0 ? EXIT_FAIL : EXIT_OK);
-	}
-	die(EXIT_USAGE, "%s", usage_text);
+	usage_exit(usage_text, asked);
 }
 
 int init_main(int argc, char **argv)

@@ -16,14 +16,9 @@
 
 static const char usage_text[] = "usage: switch_root [-c CONSOLE] NEWROOT INIT [ARGS...]";
 
-/* --help asked for it: stdout, exit 0; a usage error: stderr, exit 2. */
 static _Noreturn void usage(int asked)
 {
-	if (asked) {
-		out("%s\n", usage_text);
-		exit(out_flush() < 0 ? EXIT_FAIL : EXIT_OK);
-	}
-	die(EXIT_USAGE, "%s", usage_text);
+	usage_exit(usage_text, asked);
 }
 
 int switch_root_main(int argc, char **argv)

@@ -102,3 +102,12 @@ int out_flush(void)
 		return -(errno ? errno : EIO);
 	return 0;
 }
+
+/* --help asked for the usage: stdout, exit 0; a usage error: stderr, 2. */
+void usage_exit(const char *text, int asked)
+{
+	if (!asked)
+		die(EXIT_USAGE, "%s", text);
+	out("%s\n", text);
+	exit(out_flush() < 0 ? EXIT_FAIL : EXIT_OK);
+}

@@ -49,6 +49,7 @@ _Noreturn void die(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 _Noreturn void die_errno(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+_Noreturn void usage_exit(const char *text, int asked);
 /* printf to stdout that remembers a write error, checked at exit. */
 int out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int out_flush(void);
