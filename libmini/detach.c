@@ -81,26 +81,10 @@ static void lock_dev(struct ctx *c)
  * device already made the driver vfs_fsync() its own backing file. */
 static void open_backing(struct ctx *c)
 {
-	char path[4096], attr[64];
-	struct stat st;
-	c->backfd = -1;
-	snprintf(attr, sizeof(attr), "block/loop%d/loop/backing_file", c->req->nr);
-	if (c->sysfd < 0 || sysfs_read_str(c->sysfd, attr, path, sizeof(path)) <= 0)
-		return;
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return;
-	int same = fstat(fd, &st) == 0 &&
-		   (c->info.lo_rdevice
-			    ? S_ISBLK(st.st_mode) &&
-				      (uint64_t)st.st_rdev == c->info.lo_rdevice
-			    : S_ISREG(st.st_mode) &&
-				      (uint64_t)st.st_dev == c->info.lo_device &&
-				      (uint64_t)st.st_ino == c->info.lo_inode);
-	if (same)
-		c->backfd = fd;
-	else
-		close(fd);
+	struct loop_state st;
+	int fd = loop_state_get(c->sysfd, c->req->nr, c->fd, &st) == 0
+			 ? backing_open(&st) : -1;
+	c->backfd = fd < 0 ? -1 : fd;
 }
 
 /* Partitions have page caches of their own: write each back and drop it
