@@ -19,93 +19,23 @@
 #include "mini.h"
 #include "applets.h"
 
-enum { O_OFFSET = 256, O_SIZELIMIT, O_DIO, O_PARTITION, O_REF, O_TIMEOUT };
-
-static const struct opt mount_tab[] = {
-	{"direct-io", O_DIO, OPT_OPTIONAL},
-	{"help", 'h', OPT_NONE},
-	{"offset", O_OFFSET, OPT_REQ},
-	{"options", 'o', OPT_REQ},
-	{"partition", O_PARTITION, OPT_REQ},
-	{"read-only", 'r', OPT_NONE},
-	{"ref", O_REF, OPT_REQ},
-	{"sizelimit", O_SIZELIMIT, OPT_REQ},
-	{"types", 't', OPT_REQ},
-	{NULL, 0, 0},
-};
-
 static const char mount_usage[] =
 	"Usage: loopmount [options] IMAGE DIR\n"
-	"\n"
-	"Attach IMAGE to a loop device that frees itself when unmounted, mount\n"
-	"it on DIR and print the device.\n"
-	"\n"
-	" -r, --read-only           attach and mount read-only\n"
-	" -t, --types TYPE          filesystem type (default: probed)\n"
-	" -o, --options OPTS        mount options (ro, noatime, fs options...)\n"
-	"     --partition N|PARTUUID=..|PARTLABEL=..  mount one partition\n"
-	"     --offset B            start at byte B of IMAGE\n"
-	"     --sizelimit B         use at most B bytes of IMAGE\n"
-	"     --direct-io[=on|off|auto]  direct IO to IMAGE (auto)\n"
-	"     --ref TAG             tag the device (losetup -l --ref TAG)\n";
+	"Mount IMAGE on DIR via an autoclear loop device; print the device.\n"
+	" -r --read-only  read-only\n"
+	" -t --types TYPE  filesystem type (probed)\n"
+	" -o --options OPTS  mount options\n";
 
 static const struct opt umount_tab[] = {
 	{"help", 'h', OPT_NONE},
-	{"timeout", O_TIMEOUT, OPT_REQ},
+	{"timeout", AO_TIMEOUT, OPT_REQ},
 	{NULL, 0, 0},
 };
 
 static const char umount_usage[] =
 	"Usage: loopumount [--timeout S] DIR|DEV\n"
-	"\n"
-	"Unmount a loop-mounted filesystem, wait until its loop device is free\n"
-	"and flush the image to storage. Exits 0 only when all of that is done.\n"
-	"\n"
-	"     --timeout S           wait at most S seconds for the device (5)\n";
-
-static int opt_error(int c, const struct optstate *st)
-{
-	if (c == -ENOENT)
-		msg("unrecognized option '%s' (try --help)", st->bad);
-	else if (c == -E2BIG)
-		msg("option '%s' takes no value", st->bad);
-	else
-		msg("option '%s' requires a value", st->bad);
-	return EXIT_USAGE;
-}
-
-static int bad_size(const char *what, const char *s)
-{
-	msg("invalid %s '%s' (examples: 512, 1M, 0x200)", what, s);
-	return EXIT_USAGE;
-}
-
-static void attach_warnings(const char *file, const struct attach_res *res)
-{
-	if (res->warn & AW_RO_FALLBACK)
-		msg_warn("%s: attached read-only: opening it read-write failed: %s",
-			 file, strerror(res->ro_errno));
-	if (res->warn & AW_ALIAS)
-		msg_warn("%s: /dev/loop%d maps an overlapping range of the same "
-			 "file: writes through both will corrupt it", file,
-			 res->alias_nr);
-	if (res->warn & AW_WRITERS)
-		msg_warn("%s: process %d has the file open for writing", file,
-			 (int)res->writer_pid);
-	if (res->warn & AW_NOT_512)
-		msg_warn("%s: file size is not a multiple of 512; the end of the "
-			 "file will be ignored", file);
-}
-
-static void attach_error(const char *file, int r, const struct attach_res *res)
-{
-	if (res->why[0])
-		msg("%s: %s", file, res->why);
-	else if (res->failed_step)
-		msg_errno(r, "%s: %s", file, res->failed_step);
-	else
-		msg_errno(r, "%s", file);
-}
+	"Unmount, wait until the device is free, flush the image.\n"
+	"    --timeout S  wait S seconds (5)";
 
 /* Close our fd of an autoclear device and wait until the kernel has freed
  * it. Never LOOP_CLR_FD: once our fd is closed the number may already be
@@ -122,51 +52,26 @@ static int release(int fd, int nr, uint64_t timeout_ms)
 
 int loopmount_main(int argc, char **argv)
 {
-	struct attach_req req;
+	struct attach_req req = {.nr = -1, .dio = DIO_AUTO};
 	struct optstate st;
+	struct optfail f;
 	const char *type = NULL, *opts = NULL;
 	int c, r;
-	memset(&req, 0, sizeof(req));
-	req.nr = -1;
-	req.dio = DIO_AUTO;
 	opt_init(&st);
-	while ((c = opt_next(&st, argc, argv, mount_tab)) > 0) {
-		switch (c) {
-		case 'r': req.ro = 1; break;
-		case 't': type = st.arg; break;
-		case 'o': opts = st.arg; break;
-		case O_PARTITION: req.partition = st.arg; break;
-		case O_REF: req.ref = st.arg; break;
-		case O_OFFSET:
-			if (parse_size(st.arg, &req.offset) < 0)
-				return bad_size("offset", st.arg);
-			break;
-		case O_SIZELIMIT:
-			if (parse_size(st.arg, &req.sizelimit) < 0)
-				return bad_size("size limit", st.arg);
-			break;
-		case O_DIO:
-			if (!st.arg || !strcmp(st.arg, "on"))
-				req.dio = DIO_ON;
-			else if (!strcmp(st.arg, "off"))
-				req.dio = DIO_OFF;
-			else if (!strcmp(st.arg, "auto"))
-				req.dio = DIO_AUTO;
-			else
-				die(EXIT_USAGE, "invalid --direct-io '%s': on, off or auto",
-				    st.arg);
-			break;
-		case 'h':
+	while ((c = attach_opt_next(&st, argc, argv, attach_opts + 2, &req, &f)) > 0) {
+		if (c == 't') {
+			type = st.arg;
+		} else if (c == 'o') {
+			opts = st.arg;
+		} else { /* -h */
 			fputs(mount_usage, stdout);
-			return out_flush() ? EXIT_FAIL : EXIT_OK;
+			usage_exit(attach_usage, 1);
 		}
 	}
 	if (c < 0)
-		return opt_error(c, &st);
-	if (st.nopnd != 2) {
-		msg("need IMAGE and DIR (try --help)");
-		return EXIT_USAGE;
-	}
+		die(EXIT_USAGE, "%s%s%s", f.pre, f.word, f.post);
+	if (st.nopnd != 2)
+		die(EXIT_USAGE, "need IMAGE and DIR (try --help)");
 	const char *image = argv[0], *dir = argv[1];
 	struct stat sb;
 	if (stat(dir, &sb) < 0)
@@ -182,10 +87,16 @@ int loopmount_main(int argc, char **argv)
 	req.autoclear = 1;
 	req.keep_fd = 1;
 	if ((r = loop_attach(&req, &res)) < 0) {
-		attach_error(image, r, &res);
+		if (res.why[0])
+			msg("%s: %s", image, res.why);
+		else
+			msg_errno(r, "%s: %s", image, res.failed_step ? res.failed_step : "attach");
 		return EXIT_FAIL;
 	}
-	attach_warnings(image, &res);
+	char why[256];
+	unsigned left = AW_RO_FALLBACK | AW_ALIAS | AW_WRITERS | AW_NOT_512;
+	while (attach_warning(&res, &left, why, sizeof(why)))
+		msg_warn("%s: %s", image, why);
 
 	char dev[32];
 	loop_path(res.nr, dev, sizeof(dev));
@@ -208,15 +119,10 @@ int loopmount_main(int argc, char **argv)
 
 /* ---- loopumount -------------------------------------------------------- */
 
-static void say_users(const char *what, const char *obj, const struct users *u)
+static void say_users(const char *obj, const char *what, const struct users *u)
 {
 	char list[512];
-	size_t o = 0;
-	for (int i = 0; i < u->n && i < USERS_MAX && o < sizeof(list) - 40; i++)
-		o += snprintf(list + o, sizeof(list) - o, "%s%d (%s)", i ? ", " : "",
-			      (int)u->pid[i], u->comm[i]);
-	if (u->n > USERS_MAX)
-		snprintf(list + o, sizeof(list) - o, " and %d more", u->n - USERS_MAX);
+	pids_words(u->n, u->pid, u->comm, USERS_MAX, list, sizeof(list));
 	msg("%s: %s %s", obj, what, list);
 }
 
@@ -233,8 +139,9 @@ static int find_target(const char *arg, struct mount_ent *m)
 		return 1;
 	}
 	char real[PATH_MAX];
-	if (!realpath(arg, real))
-		die_errno(errno, "%s", arg);
+	int r = path_resolve(arg, real, sizeof(real));
+	if (r < 0)
+		die_errno(r, "%s", arg);
 	if (mount_lookup(0, real, m) <= 0)
 		die(EXIT_FAIL, "%s: not a mount point", arg);
 	return 0;
@@ -251,7 +158,7 @@ static int unmount(const struct mount_ent *m)
 	}
 	struct users u;
 	if (proc_users(m->dev, 0, &u) > 0)
-		say_users("umount: busy: in use by process", m->dir, &u);
+		say_users(m->dir, "umount: busy: in use by process", &u);
 	else
 		msg("%s: umount: busy (no process found here: a mount below it, "
 		    "or a user in another mount namespace)", m->dir);
@@ -265,21 +172,18 @@ int loopumount_main(int argc, char **argv)
 	int c;
 	opt_init(&st);
 	while ((c = opt_next(&st, argc, argv, umount_tab)) > 0) {
-		if (c == O_TIMEOUT && parse_msec(st.arg, &timeout_ms) < 0) {
-			msg("invalid timeout '%s' (seconds, e.g. 5 or 0.5)", st.arg);
-			return EXIT_USAGE;
-		}
-		if (c == 'h') {
-			fputs(umount_usage, stdout);
-			return out_flush() ? EXIT_FAIL : EXIT_OK;
-		}
+		if (c == 'h')
+			usage_exit(umount_usage, 1);
+		if (parse_msec(st.arg, &timeout_ms) < 0)
+			die(EXIT_USAGE, "invalid timeout '%s' (seconds, e.g. 5 or 0.5)", st.arg);
 	}
-	if (c < 0)
-		return opt_error(c, &st);
-	if (st.nopnd != 1) {
-		msg("need one DIR or DEV (try --help)");
-		return EXIT_USAGE;
+	if (c < 0) {
+		struct optfail f;
+		optfail_of(c, &st, &f);
+		die(EXIT_USAGE, "%s%s%s", f.pre, f.word, f.post);
 	}
+	if (st.nopnd != 1)
+		die(EXIT_USAGE, "need one DIR or DEV (try --help)");
 	const char *arg = argv[0];
 	struct mount_ent m;
 	int all = find_target(arg, &m);
@@ -333,7 +237,7 @@ int loopumount_main(int argc, char **argv)
 	if (r < 0) {
 		struct users u;
 		if (proc_users(0, ls.dev, &u) > 0)
-			say_users("unmounted, but not freed: still open in process", dev, &u);
+			say_users(dev, "unmounted, but not freed: still open in process", &u);
 		else
 			msg("%s: unmounted, but not freed after %llu ms", dev,
 			    (unsigned long long)timeout_ms);

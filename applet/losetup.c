@@ -20,10 +20,7 @@
 #include "mini.h"
 #include "applets.h"
 
-enum {
-	O_SHOW = 256, O_SIZELIMIT, O_DIO, O_RAW, O_OUTPUT_ALL, O_PARTITION,
-	O_REF, O_TIMEOUT, O_LAZY, O_REMOVE, O_FLUSH,
-};
+enum { O_SHOW = AO_NEXT, O_RAW, O_OUTPUT_ALL, O_LAZY, O_REMOVE, O_FLUSH };
 
 static const struct opt opts[] = {
 	{"all", 'a', OPT_NONE},
@@ -32,7 +29,7 @@ static const struct opt opts[] = {
 	{"set-capacity", 'c', OPT_NONE},
 	{"detach", 'd', OPT_NONE},
 	{"detach-all", 'D', OPT_NONE},
-	{"direct-io", O_DIO, OPT_OPTIONAL},
+	{"direct-io", AO_DIO, OPT_OPTIONAL},
 	{"find", 'f', OPT_NONE},
 	{"flush", O_FLUSH, OPT_NONE},
 	{"help", 'h', OPT_NONE},
@@ -44,100 +41,85 @@ static const struct opt opts[] = {
 	{"offset", 'o', OPT_REQ},
 	{"output", 'O', OPT_REQ},
 	{"output-all", O_OUTPUT_ALL, OPT_NONE},
-	{"partition", O_PARTITION, OPT_REQ},
+	{"partition", AO_PARTITION, OPT_REQ},
 	{"partscan", 'P', OPT_NONE},
 	{"raw", O_RAW, OPT_NONE},
 	{"read-only", 'r', OPT_NONE},
-	{"ref", O_REF, OPT_REQ},
+	{"ref", AO_REF, OPT_REQ},
 	{"remove", O_REMOVE, OPT_NONE},
 	{"show", O_SHOW, OPT_NONE},
-	{"sizelimit", O_SIZELIMIT, OPT_REQ},
-	{"timeout", O_TIMEOUT, OPT_REQ},
+	{"sizelimit", AO_SIZELIMIT, OPT_REQ},
+	{"timeout", AO_TIMEOUT, OPT_REQ},
 	{"verbose", 'v', OPT_NONE},
 	{"version", 'V', OPT_NONE},
 	{NULL, 0, 0},
 };
 
 static const char usage_text[] =
-	"Usage:\n"
-	" losetup [options] [<loopdev>]\n"
-	" losetup [options] -f | <loopdev> <file>\n"
-	"\n"
-	"Set up and control loop devices.\n"
-	"\n"
-	" -a, --all                     list all used devices\n"
-	" -d, --detach <loopdev>...     detach: flush, unbind, wait until free\n"
-	" -D, --detach-all              detach all used devices (or all --ref TAG)\n"
-	" -f, --find                    find first unused device\n"
-	" -c, --set-capacity <loopdev>  resize the device\n"
-	" -j, --associated <file>       list all devices associated with <file>\n"
-	" -L, --nooverlap               avoid possible conflict between devices\n"
-	"\n"
-	" -o, --offset <num>            start at offset <num> into file\n"
-	"     --sizelimit <num>         device is limited to <num> bytes of the file\n"
-	" -b, --sector-size <num>|auto  set the logical sector size of the device\n"
-	" -P, --partscan                create a partitioned loop device\n"
-	" -r, --read-only               set up a read-only loop device\n"
-	"     --direct-io[=<on|off|auto>] open backing file with O_DIRECT (auto)\n"
-	"     --partition <N|PARTUUID=|PARTLABEL=>  attach one partition of the image\n"
-	"     --ref <tag>               tag the device (stored in lo_file_name)\n"
-	"     --show                    print device name after setup (with -f)\n"
-	" -v, --verbose                 verbose mode\n"
-	"\n"
-	"     --timeout <sec>           how long -d waits for the device to free (5)\n"
-	"     --lazy                    -d: set autoclear and return, as other losetups do\n"
-	"     --remove                  -d: also delete the device node\n"
-	"     --flush                   make devices show their backing file's content\n"
-	"\n"
-	" -J, --json                    use JSON --list output format\n"
-	" -l, --list                    list info about all or specified (default)\n"
-	" -n, --noheadings              don't print headings for --list output\n"
-	" -O, --output <cols>           specify columns to output for --list\n"
-	"     --output-all              output all columns\n"
-	"     --raw                     use raw --list output format\n"
-	"\n"
-	" -h, --help                    display this help\n"
-	" -V, --version                 display version\n"
-	"\n"
-	"Available output columns:\n"
-	"         NAME  loop device name\n"
-	"    AUTOCLEAR  autoclear flag set\n"
-	"    BACK-FILE  device backing file\n"
-	"     BACK-INO  backing file inode number\n"
-	" BACK-MAJ:MIN  backing file major:minor device number\n"
-	"      MAJ:MIN  loop device major:minor number\n"
-	"       OFFSET  offset from the beginning\n"
-	"     PARTSCAN  partscan flag set\n"
-	"           RO  read-only device\n"
-	"    SIZELIMIT  size limit of the file in bytes\n"
-	"          DIO  access backing file with direct-io\n"
-	"      LOG-SEC  logical sector size in bytes\n"
-	"          REF  loop device tag (lo_file_name)\n";
+	"Usage: losetup [options] [LOOPDEV]\n"
+	"       losetup [options] -f|LOOPDEV FILE\n"
+	" -a --all  list used devices\n"
+	" -d --detach LOOPDEV..  flush, unbind, wait until free\n"
+	" -D --detach-all  detach all (or all --ref TAG)\n"
+	" -f --find  first free device\n"
+	" -c --set-capacity LOOPDEV  resize\n"
+	" -j --associated FILE  list devices of FILE\n"
+	" -L --nooverlap  reuse an identical mapping, refuse overlaps\n"
+	" -o --offset B  start at byte B\n"
+	"    --sizelimit B  use at most B bytes\n"
+	" -b --sector-size N|auto  sector size\n"
+	" -P --partscan  scan partitions\n"
+	" -r --read-only  read-only\n"
+	"    --direct-io[=on|off|auto]  O_DIRECT (auto)\n"
+	"    --partition N|PARTUUID=..|PARTLABEL=..  one partition\n"
+	"    --ref TAG  tag (lo_file_name)\n"
+	"    --show  print the device (-f)\n"
+	" -v --verbose  say more\n"
+	"    --timeout S  -d waits S seconds (5)\n"
+	"    --lazy  -d: set autoclear, do not wait\n"
+	"    --remove  -d: delete the node too\n"
+	"    --flush LOOPDEV..  show the file's content\n"
+	" -l --list  list all or LOOPDEV\n"
+	" -J --json  JSON list\n"
+	"    --raw  raw list\n"
+	" -n --noheadings  no headings\n"
+	" -O --output COL,..  columns (+COL: add)\n"
+	"    --output-all  all columns\n"
+	" -h --help\n"
+	" -V --version\n"
+	"Columns:\n"
+	" NAME  device\n"
+	" AUTOCLEAR  autoclear flag\n"
+	" BACK-FILE  backing file\n"
+	" BACK-INO  backing file inode\n"
+	" BACK-MAJ:MIN  backing file st_dev\n"
+	" MAJ:MIN  device number\n"
+	" OFFSET  offset into the file\n"
+	" PARTSCAN  partscan flag\n"
+	" RO  read-only flag\n"
+	" SIZELIMIT  size limit in bytes\n"
+	" DIO  direct IO flag\n"
+	" LOG-SEC  sector size\n"
+	" REF  tag";
 
 /* ---- columns ----------------------------------------------------------- */
 
-enum { K_STR, K_NUM, K_BOOL };
+/* util-linux's names and order; -J uses the names in lower case. */
 enum {
 	C_NAME, C_AUTOCLEAR, C_BACK_FILE, C_BACK_INO, C_BACK_MAJMIN, C_MAJMIN,
 	C_OFFSET, C_PARTSCAN, C_RO, C_SIZELIMIT, C_DIO, C_LOGSEC, C_REF, NCOLS
 };
-static const struct col {
-	const char *name, *json;
-	unsigned char right, kind;
-} cols[NCOLS] = {
-	[C_NAME] = {"NAME", "name", 0, K_STR},
-	[C_AUTOCLEAR] = {"AUTOCLEAR", "autoclear", 1, K_BOOL},
-	[C_BACK_FILE] = {"BACK-FILE", "back-file", 0, K_STR},
-	[C_BACK_INO] = {"BACK-INO", "back-ino", 1, K_NUM},
-	[C_BACK_MAJMIN] = {"BACK-MAJ:MIN", "back-maj:min", 0, K_STR},
-	[C_MAJMIN] = {"MAJ:MIN", "maj:min", 0, K_STR},
-	[C_OFFSET] = {"OFFSET", "offset", 1, K_NUM},
-	[C_PARTSCAN] = {"PARTSCAN", "partscan", 1, K_BOOL},
-	[C_RO] = {"RO", "ro", 1, K_BOOL},
-	[C_SIZELIMIT] = {"SIZELIMIT", "sizelimit", 1, K_NUM},
-	[C_DIO] = {"DIO", "dio", 1, K_BOOL},
-	[C_LOGSEC] = {"LOG-SEC", "log-sec", 1, K_NUM},
-	[C_REF] = {"REF", "ref", 0, K_STR},
+static const char col_name[NCOLS][13] = {
+	"NAME", "AUTOCLEAR", "BACK-FILE", "BACK-INO", "BACK-MAJ:MIN", "MAJ:MIN",
+	"OFFSET", "PARTSCAN", "RO", "SIZELIMIT", "DIO", "LOG-SEC", "REF",
+};
+/* Text columns are left-aligned and quoted in JSON; the others are
+ * numbers, right-aligned, flags among them true/false in JSON. */
+#define IS(set, c) ((set) >> (c) & 1)
+enum {
+	TEXT_COLS = 1 << C_NAME | 1 << C_BACK_FILE | 1 << C_BACK_MAJMIN |
+		    1 << C_MAJMIN | 1 << C_REF,
+	FLAG_COLS = 1 << C_AUTOCLEAR | 1 << C_PARTSCAN | 1 << C_RO | 1 << C_DIO,
 };
 static const unsigned char default_cols[] = {
 	C_NAME, C_SIZELIMIT, C_OFFSET, C_AUTOCLEAR, C_RO, C_BACK_FILE, C_DIO, C_LOGSEC,
@@ -149,38 +131,36 @@ struct out_opts {
 	unsigned char col[NCOLS * 2];
 };
 
-/* Cell text: the formats below escape it. */
-static void cell(const struct loop_state *st, int c, char *buf, size_t size)
+/* Cell text, in buf or in st; the formats below escape it. */
+static const char *cell(const struct loop_state *st, int c, char *buf, size_t size)
 {
-	uint64_t v = 0;
+	static const unsigned char flag[NCOLS] = {
+		[C_AUTOCLEAR] = LO_FLAGS_AUTOCLEAR, [C_PARTSCAN] = LO_FLAGS_PARTSCAN,
+		[C_RO] = LO_FLAGS_READ_ONLY, [C_DIO] = LO_FLAGS_DIRECT_IO,
+	};
+	uint64_t v = !!(st->flags & flag[c]);
 	switch (c) {
 	case C_NAME:
 		loop_path(st->nr, buf, size);
-		return;
+		return buf;
 	case C_BACK_FILE:
-		snprintf(buf, size, "%s", st->back_file);
-		return;
+		return st->back_file;
 	case C_REF:
-		snprintf(buf, size, "%s", st->name);
-		return;
+		return st->name;
 	/* util-linux pads these inside the value ("%8u:%-3u", "%3u:%-3u"),
 	 * and the padding shows in --raw and -J as well. */
 	case C_BACK_MAJMIN:
-		snprintf(buf, size, "%8u:%-3u", major(st->back_dev), minor(st->back_dev));
-		return;
 	case C_MAJMIN:
-		snprintf(buf, size, "%3u:%-3u", major(st->dev), minor(st->dev));
-		return;
-	case C_AUTOCLEAR: v = !!(st->flags & LO_FLAGS_AUTOCLEAR); break;
-	case C_PARTSCAN: v = !!(st->flags & LO_FLAGS_PARTSCAN); break;
-	case C_RO: v = !!(st->flags & LO_FLAGS_READ_ONLY); break;
-	case C_DIO: v = !!(st->flags & LO_FLAGS_DIRECT_IO); break;
+		v = c == C_MAJMIN ? st->dev : st->back_dev;
+		snprintf(buf, size, "%*u:%-3u", c == C_MAJMIN ? 3 : 8, major(v), minor(v));
+		return buf;
 	case C_BACK_INO: v = st->back_ino; break;
 	case C_OFFSET: v = st->offset; break;
 	case C_SIZELIMIT: v = st->sizelimit; break;
 	case C_LOGSEC: v = st->block_size; break;
 	}
 	snprintf(buf, size, "%llu", (unsigned long long)v);
+	return buf;
 }
 
 static int utf8_locale(void)
@@ -238,16 +218,18 @@ static int escape(const char *in, char *outb, size_t size, int fmt, int utf8)
 
 static void json_str(const char *s)
 {
+	/* Each byte JSON escapes by a letter, followed by that letter. */
+	static const char named[] = "\"\"\\\\\nn\tt\rr\bb\ff";
 	putchar('"');
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n"
-			      : c == '\t' ? "\\t" : c == '\r' ? "\\r" : c == '\b' ? "\\b"
-			      : c == '\f' ? "\\f" : NULL;
-		if (e)
-			fputs(e, stdout);
+		const char *e = named;
+		while (*e && *e != c)
+			e += 2;
+		if (*e)
+			out("\\%c", e[1]);
 		else if (c < 0x20)
-			printf("\\u%04x", c);
+			out("\\u%04x", c);
 		else
 			putchar(c);
 	}
@@ -256,64 +238,60 @@ static void json_str(const char *s)
 
 static void print_json(const struct out_opts *o, const struct loop_state *sts, int n)
 {
-	char buf[8192];
+	char buf[64];
 	out("{\n   \"loopdevices\": [\n");
 	for (int i = 0; i < n; i++) {
 		out(i ? "{\n" : "      {\n");
 		for (int j = 0; j < o->ncols; j++) {
 			int c = o->col[j];
-			cell(&sts[i], c, buf, sizeof(buf));
-			out("         \"%s\": ", cols[c].json);
-			if (cols[c].kind == K_STR)
-				json_str(buf);
-			else if (cols[c].kind == K_BOOL)
-				out("%s", buf[0] == '1' ? "true" : "false");
+			const char *t = cell(&sts[i], c, buf, sizeof(buf));
+			out("         \"");
+			/* Lower case: the names are A-Z, '-' and ':' only. */
+			for (const char *p = col_name[c]; *p; p++)
+				putchar(*p | 0x20);
+			out("\": ");
+			if (IS(TEXT_COLS, c))
+				json_str(t);
+			else if (IS(FLAG_COLS, c))
+				out(*t == '1' ? "true" : "false");
 			else
-				out("%s", buf);
-			out("%s\n", j + 1 < o->ncols ? "," : "");
+				out("%s", t);
+			out(j + 1 < o->ncols ? ",\n" : "\n");
 		}
-		out("      }%s", i + 1 < n ? "," : "\n");
+		out(i + 1 < n ? "      }," : "      }\n");
 	}
-	if (!n)
-		out("\n");
-	out("   ]\n}\n");
+	out(n ? "   ]\n}\n" : "\n   ]\n}\n");
 }
 
-/* The table: columns as wide as their widest cell, cells separated by one
- * space, the last column never padded. */
+/* The table: columns as wide as their widest cell (and header, even with
+ * -n, as in libsmartcols), cells separated by one space, the last column
+ * never padded. The first pass measures, the second prints. */
 static void print_table(const struct out_opts *o, const struct loop_state *sts, int n)
 {
 	int utf8 = utf8_locale();
 	int width[NCOLS * 2] = {0};
-	char buf[4096], esc[4096 * 4 + 8];
+	char buf[64], esc[4096 * 4 + 8];
 	if (!n)
 		return;
-	for (int j = 0; j < o->ncols; j++) {
-		/* The header counts even with -n, as in libsmartcols. */
-		width[j] = (int)strlen(cols[o->col[j]].name);
-		for (int i = 0; o->fmt == FMT_TABLE && i < n; i++) {
-			cell(&sts[i], o->col[j], buf, sizeof(buf));
-			int w = escape(buf, esc, sizeof(esc), o->fmt, utf8);
-			if (w > width[j])
-				width[j] = w;
-		}
-	}
-	for (int i = o->noheadings ? 0 : -1; i < n; i++) {
-		for (int j = 0; j < o->ncols; j++) {
-			int c = o->col[j], last = j + 1 == o->ncols, w;
-			if (i < 0) {
-				snprintf(esc, sizeof(esc), "%s", cols[c].name);
-				w = (int)strlen(esc);
-			} else {
-				cell(&sts[i], c, buf, sizeof(buf));
-				w = escape(buf, esc, sizeof(esc), o->fmt, utf8);
+	for (int pass = o->fmt != FMT_TABLE; pass < 2; pass++) {
+		for (int i = pass && o->noheadings ? 0 : -1; i < n; i++) {
+			for (int j = 0; j < o->ncols; j++) {
+				int c = o->col[j], last = j + 1 == o->ncols;
+				const char *t = i < 0 ? col_name[c]
+					: cell(&sts[i], c, buf, sizeof(buf));
+				int w = escape(t, esc, sizeof(esc), o->fmt, utf8);
+				if (!pass) {
+					if (w > width[j])
+						width[j] = w;
+					continue;
+				}
+				/* --raw: no widths measured, no padding. */
+				int pad = width[j] > w ? width[j] - w : 0;
+				if (IS(TEXT_COLS, c))
+					out("%s%*s%c", esc, last ? 0 : pad, "", last ? '\n' : ' ');
+				else
+					out("%*s%s%c", pad, "", esc, last ? '\n' : ' ');
 			}
-			int pad = o->fmt == FMT_TABLE ? width[j] - w : 0;
-			if (cols[c].right)
-				out("%*s%s", pad, "", esc);
-			else
-				out("%s%*s", esc, last ? 0 : pad, "");
-			out("%s", last ? "\n" : " ");
 		}
 	}
 }
@@ -348,7 +326,7 @@ static int parse_cols(struct out_opts *o, const char *list)
 		size_t len = strcspn(p, ",");
 		int c;
 		for (c = 0; c < NCOLS; c++)
-			if (strlen(cols[c].name) == len && !strncasecmp(cols[c].name, p, len))
+			if (strlen(col_name[c]) == len && !strncasecmp(col_name[c], p, len))
 				break;
 		if (c == NCOLS) {
 			msg("unknown column: %.*s", (int)len, p);
@@ -414,56 +392,26 @@ struct args {
 	struct out_opts out;
 	struct attach_req req;
 	struct detach_req det;
-	int sector_auto;
 	const char *assoc;
 	int has_offset;
 };
 
-static int report_attach_error(const char *file, int r, const struct attach_res *res)
-{
-	if (res->why[0])
-		msg("%s: %s", file, res->why);
-	else if (res->failed_step)
-		msg_errno(r, "%s: %s", file, res->failed_step);
-	else
-		msg_errno(r, "%s", file);
-	return EXIT_FAIL;
-}
-
-static void report_attach_warnings(const struct args *a, const struct attach_res *res)
-{
-	const char *f = a->req.file;
-	if (res->warn & AW_RO_FALLBACK)
-		msg_warn("%s: attached read-only: opening it read-write failed: %s", f,
-			 strerror(res->ro_errno));
-	if (res->warn & AW_NOT_512)
-		msg_warn("%s: file size is not a multiple of 512; the end of the "
-			 "file will be ignored", f);
-	if (res->warn & AW_BEYOND_EOF)
-		msg_warn("%s: offset + size limit ends beyond the end of the file", f);
-	if (res->warn & AW_ALIAS)
-		msg_warn("%s: /dev/loop%d maps an overlapping range of the same file: "
-			 "writes through both devices will corrupt it",
-			 f, res->alias_nr);
-	if (res->warn & AW_WRITERS)
-		msg_warn("%s: process %d has the file open for writing: its changes "
-			 "will not be seen through the loop device, and writes "
-			 "through both will corrupt it",
-			 f, (int)res->writer_pid);
-	if (res->warn & AW_NO_PARTS)
-		msg_warn("%s: the image has a partition table but the kernel's "
-			 "partition scan created no partitions", f);
-	if ((res->warn & AW_DIO_FALLBACK) && a->verbose)
-		msg_warn("%s: direct IO did not engage; using buffered IO", f);
-}
-
-static int do_attach(struct args *a)
+static int do_attach(struct args *a, const char *f)
 {
 	struct attach_res res;
+	a->req.file = f;
 	int r = loop_attach(&a->req, &res);
-	if (r < 0)
-		return report_attach_error(a->req.file, r, &res);
-	report_attach_warnings(a, &res);
+	if (r < 0) {
+		if (res.why[0])
+			msg("%s: %s", f, res.why);
+		else
+			msg_errno(r, "%s: %s", f, res.failed_step ? res.failed_step : "attach");
+		return EXIT_FAIL;
+	}
+	char why[256];
+	unsigned left = a->verbose ? ~0u : ~(unsigned)AW_DIO_FALLBACK;
+	while (attach_warning(&res, &left, why, sizeof(why)))
+		msg_warn("%s: %s", f, why);
 	if (a->show) {
 		char name[32];
 		loop_path(res.nr, name, sizeof(name));
@@ -526,11 +474,8 @@ static int detach_one(struct args *a, int nr, const char *name)
 		    res.dm_holder);
 	else if (r == -EBUSY && res.nholders) {
 		char list[512];
-		size_t o = 0;
-		for (int i = 0; i < res.nholders && o < sizeof(list) - 40; i++)
-			o += snprintf(list + o, sizeof(list) - o, "%s%d (%s)",
-				      i ? ", " : "", (int)res.holder_pid[i],
-				      res.holder_comm[i]);
+		pids_words(res.nholders, res.holder_pid, res.holder_comm,
+			   DETACH_MAX_HOLDERS, list, sizeof(list));
 		msg("%s: still open in process %s: autoclear is set, it is freed "
 		    "when they close it; data written so far is flushed",
 		    name, list);
@@ -546,10 +491,6 @@ static int detach_one(struct args *a, int nr, const char *name)
 static int do_detach(struct args *a, int argc, char **argv)
 {
 	int rc = EXIT_OK;
-	if (!argc) {
-		msg("-d needs a loop device");
-		return EXIT_USAGE;
-	}
 	for (int i = 0; i < argc; i++) {
 		int nr = dev_arg(argv[i]);
 		if (nr < 0 || detach_one(a, nr, argv[i]) < 0)
@@ -601,13 +542,9 @@ static int do_flush(int argc, char **argv)
 	return rc;
 }
 
-static int do_capacity(int argc, char **argv)
+static int do_capacity(const char *dev)
 {
-	if (argc != 1) {
-		msg("-c needs exactly one loop device");
-		return EXIT_USAGE;
-	}
-	int nr = dev_arg(argv[0]);
+	int nr = dev_arg(dev);
 	if (nr < 0)
 		return EXIT_FAIL;
 	int fd = loop_open(nr, O_RDONLY);
@@ -615,7 +552,7 @@ static int do_capacity(int argc, char **argv)
 	if (fd >= 0)
 		close(fd);
 	if (r < 0) {
-		msg_errno(r, "%s: LOOP_SET_CAPACITY", argv[0]);
+		msg_errno(r, "%s: LOOP_SET_CAPACITY", dev);
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
@@ -681,26 +618,19 @@ static int do_list(struct args *a, int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int bad_number(const char *what, const char *s, int r)
-{
-	msg("invalid %s '%s': %s", what, s,
-	    r == -ERANGE ? "number out of range" : "not a number (examples: 512, 1M, 0x200)");
-	return EXIT_USAGE;
-}
-
-static int parse_args(struct args *a, int *argc, char **argv)
+static void parse_args(struct args *a, int *argc, char **argv)
 {
 	struct optstate st;
-	int c, r;
+	struct optfail f;
+	int c;
 	uint64_t v;
 	opt_init(&st);
-	while ((c = opt_next(&st, *argc, argv, opts)) > 0) {
+	while ((c = attach_opt_next(&st, *argc, argv, opts, &a->req, &f)) > 0) {
 		switch (c) {
 		case 'a': case 'c': case 'd': case 'D': case O_FLUSH:
-			if (a->mode && a->mode != c) {
-				msg("only one of -a, -c, -d, -D, -f, -j, --flush at a time");
-				return EXIT_USAGE;
-			}
+			if (a->mode && a->mode != c)
+				die(EXIT_USAGE, "only one of -a, -c, -d, -D, -f, -j, "
+				    "--flush at a time");
 			a->mode = c;
 			break;
 		case 'f':
@@ -711,50 +641,28 @@ static int parse_args(struct args *a, int *argc, char **argv)
 			a->assoc = st.arg;
 			break;
 		case 'o':
-			if ((r = parse_size(st.arg, &a->req.offset)) < 0)
-				return bad_number("offset", st.arg, r);
+			/* -j FILE -o 0 filters on offset 0. */
 			a->has_offset = 1;
-			break;
-		case O_SIZELIMIT:
-			if ((r = parse_size(st.arg, &a->req.sizelimit)) < 0)
-				return bad_number("size limit", st.arg, r);
+			if (attach_opt(&a->req, AO_OFFSET, st.arg, &f) < 0)
+				die(EXIT_USAGE, "%s%s%s", f.pre, f.word, f.post);
 			break;
 		case 'b':
-			if (!strcmp(st.arg, "auto")) {
-				a->req.block_size = 0;
-				break;
-			}
-			if ((r = parse_size(st.arg, &v)) < 0)
-				return bad_number("sector size", st.arg, r);
-			if (v < 512 || v > 65536 || (v & (v - 1))) {
-				msg("invalid sector size '%s': a power of two from 512 "
-				    "to 65536, or auto", st.arg);
-				return EXIT_USAGE;
-			}
+			if (!strcmp(st.arg, "auto"))
+				v = 0;
+			else if (parse_size(st.arg, &v) < 0 || v < 512 || v > 65536 ||
+				 (v & (v - 1)))
+				die(EXIT_USAGE, "invalid sector size '%s': a power of "
+				    "two from 512 to 65536, or auto", st.arg);
 			a->req.block_size = (uint32_t)v;
 			break;
 		case 'P': a->req.partscan = 1; break;
-		case 'r': a->req.ro = 1; break;
 		case 'L': a->req.nooverlap = 1; break;
 		case O_SHOW: a->show = 1; break;
 		case 'v': a->verbose = 1; break;
-		case O_DIO:
-			if (!st.arg || !strcmp(st.arg, "on") || !strcmp(st.arg, "1"))
-				a->req.dio = DIO_ON;
-			else if (!strcmp(st.arg, "off") || !strcmp(st.arg, "0"))
-				a->req.dio = DIO_OFF;
-			else if (!strcmp(st.arg, "auto"))
-				a->req.dio = DIO_AUTO;
-			else {
-				msg("invalid --direct-io '%s': on, off or auto", st.arg);
-				return EXIT_USAGE;
-			}
-			break;
-		case O_PARTITION: a->req.partition = st.arg; break;
-		case O_REF: a->req.ref = st.arg; break;
-		case O_TIMEOUT:
-			if ((r = parse_msec(st.arg, &a->det.timeout_ms)) < 0)
-				return bad_number("timeout", st.arg, r);
+		case AO_TIMEOUT:
+			if (parse_msec(st.arg, &a->det.timeout_ms) < 0)
+				die(EXIT_USAGE, "invalid timeout '%s' (seconds, e.g. 5 "
+				    "or 0.5)", st.arg);
 			break;
 		case O_LAZY: a->det.lazy = 1; break;
 		case O_REMOVE: a->det.remove = 1; break;
@@ -767,7 +675,7 @@ static int parse_args(struct args *a, int *argc, char **argv)
 		case 'O':
 			a->list = 1;
 			if (parse_cols(&a->out, st.arg) < 0)
-				return EXIT_USAGE;
+				exit(EXIT_USAGE);
 			break;
 		case O_OUTPUT_ALL:
 			a->out.ncols = 0;
@@ -775,25 +683,15 @@ static int parse_args(struct args *a, int *argc, char **argv)
 				a->out.col[a->out.ncols++] = (unsigned char)i;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
-			exit(out_flush() ? EXIT_FAIL : EXIT_OK);
+			usage_exit(usage_text, 1);
 		case 'V':
-			out("losetup from loopbox " LOOPBOX_VERSION
-			    " (util-linux 2.38 compatible)\n");
-			exit(out_flush() ? EXIT_FAIL : EXIT_OK);
+			usage_exit("losetup from loopbox " LOOPBOX_VERSION
+				   " (util-linux 2.38 compatible)", 1);
 		}
 	}
-	if (c < 0) {
-		if (c == -ENOENT)
-			msg("unrecognized option '%s' (try --help)", st.bad);
-		else if (c == -E2BIG)
-			msg("option '%s' takes no value", st.bad);
-		else
-			msg("option '%s' requires a value", st.bad);
-		return EXIT_USAGE;
-	}
+	if (c < 0)
+		die(EXIT_USAGE, "%s%s%s", f.pre, f.word, f.post);
 	*argc = st.nopnd;
-	return -1;
 }
 
 int losetup_main(int argc, char **argv)
@@ -803,9 +701,8 @@ int losetup_main(int argc, char **argv)
 	a.req.nr = -1;
 	a.req.dio = DIO_AUTO;
 	a.det.timeout_ms = 5000;
-	int rc = parse_args(&a, &argc, argv);
-	if (rc >= 0)
-		return rc;
+	parse_args(&a, &argc, argv);
+	int rc;
 	if (!a.out.ncols) {
 		memcpy(a.out.col, default_cols, sizeof(default_cols));
 		a.out.ncols = sizeof(default_cols);
@@ -813,48 +710,48 @@ int losetup_main(int argc, char **argv)
 
 	switch (a.mode) {
 	case 'd':
+		if (!argc)
+			die(EXIT_USAGE, "-d needs a loop device");
 		rc = do_detach(&a, argc, argv);
 		break;
 	case 'D':
-		rc = argc ? (msg("-D takes no device (use -d)"), EXIT_USAGE)
-			  : do_detach_all(&a);
+		if (argc)
+			die(EXIT_USAGE, "-D takes no device (use -d)");
+		rc = do_detach_all(&a);
 		break;
 	case O_FLUSH:
-		rc = argc ? do_flush(argc, argv) : (msg("--flush needs a loop device"), EXIT_USAGE);
+		if (!argc)
+			die(EXIT_USAGE, "--flush needs a loop device");
+		rc = do_flush(argc, argv);
 		break;
 	case 'c':
-		rc = do_capacity(argc, argv);
+		if (argc != 1)
+			die(EXIT_USAGE, "-c needs exactly one loop device");
+		rc = do_capacity(argv[0]);
 		break;
 	case 'a':
 	case 'j':
-		rc = argc ? (msg("too many arguments"), EXIT_USAGE) : do_list(&a, 0, argv);
+		if (argc)
+			die(EXIT_USAGE, "too many arguments");
+		rc = do_list(&a, 0, argv);
 		break;
 	case 'f':
-		if (argc > 1) {
-			msg("too many arguments");
-			rc = EXIT_USAGE;
-		} else if (argc == 0) {
-			rc = a.show ? (msg("--show needs a file to attach"), EXIT_USAGE)
-				    : do_find();
-		} else {
-			a.req.file = argv[0];
-			rc = do_attach(&a);
-		}
+		if (argc > 1)
+			die(EXIT_USAGE, "too many arguments");
+		if (!argc && a.show)
+			die(EXIT_USAGE, "--show needs a file to attach");
+		rc = argc ? do_attach(&a, argv[0]) : do_find();
 		break;
 	default:
+		if (argc > 2)
+			die(EXIT_USAGE, "too many arguments");
 		if (argc == 2) {
-			a.req.nr = dev_arg(argv[0]);
-			if (a.req.nr < 0)
+			if ((a.req.nr = dev_arg(argv[0])) < 0)
 				return EXIT_FAIL;
-			a.req.file = argv[1];
-			rc = do_attach(&a);
-		} else if (argc > 2) {
-			msg("too many arguments");
-			rc = EXIT_USAGE;
+			rc = do_attach(&a, argv[1]);
 		} else {
 			/* No arguments: the list. One device: its line. */
-			if (!argc)
-				a.list = 1;
+			a.list |= !argc;
 			rc = do_list(&a, argc, argv);
 		}
 	}

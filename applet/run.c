@@ -28,42 +28,17 @@
 #include "mini.h"
 #include "applets.h"
 
-enum { O_OFFSET = 256, O_SIZELIMIT, O_DIO, O_PARTITION, O_REF, O_TIMEOUT, O_MOUNT };
-
-static const struct opt tab[] = {
-	{"direct-io", O_DIO, OPT_OPTIONAL},
-	{"help", 'h', OPT_NONE},
-	{"mount", O_MOUNT, OPT_REQ},
-	{"offset", O_OFFSET, OPT_REQ},
-	{"options", 'o', OPT_REQ},
-	{"partition", O_PARTITION, OPT_REQ},
-	{"read-only", 'r', OPT_NONE},
-	{"ref", O_REF, OPT_REQ},
-	{"sizelimit", O_SIZELIMIT, OPT_REQ},
-	{"timeout", O_TIMEOUT, OPT_REQ},
-	{"types", 't', OPT_REQ},
-	{NULL, 0, 0},
-};
-
+/* The attach options' lines follow (attach_usage). */
 static const char usage_text[] =
 	"Usage: loopbox run [options] IMAGE -- CMD [ARGS...]\n"
-	"\n"
-	"Attach IMAGE (and mount it with --mount), run CMD with LOOPDEV (and\n"
-	"LOOPMNT) in its environment, then unmount, free the device and flush\n"
-	"IMAGE to storage, whatever way CMD ended. Exits with CMD's status\n"
-	"(128+N when killed by signal N; 1 if CMD succeeded but teardown failed).\n"
-	"SIGINT, SIGTERM and SIGHUP are passed on to CMD.\n"
-	"\n"
-	" -r, --read-only           attach (and mount) read-only\n"
-	"     --ref TAG             tag the device (losetup -l --ref TAG)\n"
-	"     --partition N|PARTUUID=..|PARTLABEL=..  use one partition\n"
-	"     --offset B            start at byte B of IMAGE\n"
-	"     --sizelimit B         use at most B bytes of IMAGE\n"
-	"     --direct-io[=on|off|auto]  direct IO to IMAGE (auto)\n"
-	"     --mount DIR           mount it on DIR, visible to CMD only\n"
-	" -t, --types TYPE          filesystem type for --mount (default: probed)\n"
-	" -o, --options OPTS        mount options for --mount\n"
-	"     --timeout S           how long teardown waits for the device (5)\n";
+	"Run CMD with IMAGE on $LOOPDEV (and $LOOPMNT), then unmount, free and\n"
+	"flush, however CMD ends. Exit: CMD's (128+N: signal N; 1: teardown\n"
+	"failed). SIGINT, SIGTERM, SIGHUP go to CMD.\n"
+	" -r --read-only  read-only\n"
+	"    --mount DIR  mount it on DIR, for CMD only\n"
+	" -t --types TYPE  filesystem type (probed)\n"
+	" -o --options OPTS  mount options\n"
+	"    --timeout S  teardown waits S seconds (5)\n";
 
 struct run {
 	struct attach_req req;
@@ -72,13 +47,7 @@ struct run {
 	char **cmd;
 };
 
-static int usage_err(const char *fmt, const char *arg)
-{
-	msg(fmt, arg);
-	return EXIT_USAGE;
-}
-
-static int parse(struct run *r, int argc, char **argv)
+static void parse(struct run *r, int argc, char **argv)
 {
 	/* CMD's own options must not be read as ours: only what precedes
 	 * "--" is parsed. */
@@ -86,57 +55,32 @@ static int parse(struct run *r, int argc, char **argv)
 	while (dash < argc && strcmp(argv[dash], "--"))
 		dash++;
 	struct optstate st;
+	struct optfail f;
 	int c;
 	opt_init(&st);
-	while ((c = opt_next(&st, dash, argv, tab)) > 0) {
+	while ((c = attach_opt_next(&st, dash, argv, attach_opts, &r->req, &f)) > 0) {
 		switch (c) {
-		case 'r': r->req.ro = 1; break;
 		case 't': r->type = st.arg; break;
 		case 'o': r->opts = st.arg; break;
-		case O_MOUNT: r->dir = st.arg; break;
-		case O_PARTITION: r->req.partition = st.arg; break;
-		case O_REF: r->req.ref = st.arg; break;
-		case O_OFFSET:
-			if (parse_size(st.arg, &r->req.offset) < 0)
-				return usage_err("invalid offset '%s'", st.arg);
-			break;
-		case O_SIZELIMIT:
-			if (parse_size(st.arg, &r->req.sizelimit) < 0)
-				return usage_err("invalid size limit '%s'", st.arg);
-			break;
-		case O_TIMEOUT:
+		case AO_MOUNT: r->dir = st.arg; break;
+		case AO_TIMEOUT:
 			if (parse_msec(st.arg, &r->timeout_ms) < 0)
-				return usage_err("invalid timeout '%s'", st.arg);
-			break;
-		case O_DIO:
-			if (!st.arg || !strcmp(st.arg, "on"))
-				r->req.dio = DIO_ON;
-			else if (!strcmp(st.arg, "off"))
-				r->req.dio = DIO_OFF;
-			else if (!strcmp(st.arg, "auto"))
-				r->req.dio = DIO_AUTO;
-			else
-				return usage_err("invalid --direct-io '%s': on, off "
-						 "or auto", st.arg);
+				die(EXIT_USAGE, "invalid timeout '%s' (seconds, e.g. 5 "
+				    "or 0.5)", st.arg);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			exit(out_flush() ? EXIT_FAIL : EXIT_OK);
+			usage_exit(attach_usage, 1);
 		}
 	}
-	if (c == -ENOENT)
-		return usage_err("unrecognized option '%s' (try --help)", st.bad);
-	if (c == -E2BIG)
-		return usage_err("option '%s' takes no value", st.bad);
 	if (c < 0)
-		return usage_err("option '%s' requires a value", st.bad);
+		die(EXIT_USAGE, "%s%s%s", f.pre, f.word, f.post);
 	if (st.nopnd != 1 || dash + 1 >= argc)
-		return usage_err("%s", "need IMAGE -- CMD [ARGS...] (try --help)");
+		die(EXIT_USAGE, "need IMAGE -- CMD [ARGS...] (try --help)");
 	if ((r->type || r->opts) && !r->dir)
-		return usage_err("%s", "-t and -o need --mount DIR");
+		die(EXIT_USAGE, "-t and -o need --mount DIR");
 	r->req.file = argv[0];
 	r->cmd = argv + dash + 1;
-	return -1;
 }
 
 /* ---- CMD ---------------------------------------------------------------- */
@@ -247,10 +191,7 @@ static int run_cmd(char **cmd)
 static void say_users(const char *obj, const char *what, const struct users *u)
 {
 	char list[512];
-	size_t o = 0;
-	for (int i = 0; i < u->n && i < USERS_MAX && o < sizeof(list) - 40; i++)
-		o += snprintf(list + o, sizeof(list) - o, "%s%d (%s)", i ? ", " : "",
-			      (int)u->pid[i], u->comm[i]);
+	pids_words(u->n, u->pid, u->comm, USERS_MAX, list, sizeof(list));
 	msg("%s: %s %s", obj, what, list);
 }
 
@@ -316,20 +257,20 @@ int run_main(int argc, char **argv)
 	r.req.nr = -1;
 	r.req.dio = DIO_AUTO;
 	r.timeout_ms = 5000;
-	int rc = parse(&r, argc, argv);
-	if (rc >= 0)
-		return rc;
+	parse(&r, argc, argv);
 	const char *image = r.req.file;
 
 	char mnt[PATH_MAX];
 	if (r.dir) {
 		struct stat sb;
-		if (!realpath(r.dir, mnt) || stat(mnt, &sb) < 0)
-			die_errno(errno, "%s", r.dir);
+		int e = path_resolve(r.dir, mnt, sizeof(mnt));
+		if (!e && stat(mnt, &sb) < 0)
+			e = -errno;
+		if (e < 0)
+			die_errno(e, "%s", r.dir);
 		if (!S_ISDIR(sb.st_mode))
 			die(EXIT_FAIL, "%s: not a directory", r.dir);
-		int e = private_mounts();
-		if (e < 0)
+		if ((e = private_mounts()) < 0)
 			die_errno(e, "unshare(CLONE_NEWNS)");
 	}
 
@@ -344,13 +285,10 @@ int run_main(int argc, char **argv)
 			msg_errno(e, "%s: %s", image, res.failed_step ? res.failed_step : "attach");
 		return EXIT_FAIL;
 	}
-	if (res.warn & AW_RO_FALLBACK)
-		msg_warn("%s: attached read-only: opening it read-write failed: %s",
-			 image, strerror(res.ro_errno));
-	if (res.warn & AW_ALIAS)
-		msg_warn("%s: /dev/loop%d maps an overlapping range of the same "
-			 "file: writes through both will corrupt it", image,
-			 res.alias_nr);
+	char why[256];
+	unsigned left = AW_RO_FALLBACK | AW_ALIAS;
+	while (attach_warning(&res, &left, why, sizeof(why)))
+		msg_warn("%s: %s", image, why);
 	char dev[32];
 	loop_path(res.nr, dev, sizeof(dev));
 	int bfd = backing_open(&res.st);

@@ -307,6 +307,44 @@ struct attach_res {
 };
 int loop_attach(const struct attach_req *req, struct attach_res *res);
 
+/* ---- path.c: realpath(3) without musl's -------------------------------
+ * The canonical absolute path of an existing file (without /proc: of an
+ * existing directory) into buf: 0, or -errno. */
+int path_resolve(const char *path, char *buf, size_t size);
+
+/* ---- attachopt.c: the attach options of the applets -------------------- */
+enum { AO_OFFSET = 256, AO_SIZELIMIT, AO_DIO, AO_PARTITION, AO_REF, AO_MOUNT,
+       AO_TIMEOUT, AO_NEXT /* the first id free for an applet */ };
+/* run's options; loopmount's are attach_opts + 2 (all but --mount and
+ * --timeout). Ids: 'h', 'o' (--options), 'r', 't' and AO_*. */
+extern const struct opt attach_opts[];
+/* The --help lines of the long attach options, for loopmount and run. */
+extern const char attach_usage[];
+/* A bad command line in words: msg("%s%s%s", pre, word, post). */
+struct optfail {
+	const char *pre, *word, *post;
+};
+/* The words for opt_next's error err: -EINVAL. */
+int optfail_of(int err, const struct optstate *st, struct optfail *f);
+/* One attach option (-r, AO_OFFSET..AO_REF) into req: 1; 0 if id is not
+ * one; -EINVAL and *f for a bad value. */
+int attach_opt(struct attach_req *req, int id, const char *arg,
+	       struct optfail *f);
+/* opt_next that stores the attach options in req and returns the other
+ * ids; 0 at the end; -EINVAL and *f for any bad option or value. */
+int attach_opt_next(struct optstate *st, int argc, char **argv,
+		    const struct opt *tab, struct attach_req *req,
+		    struct optfail *f);
+
+/* ---- words.c: library results in words, for the applets' messages ----- */
+/* The next warning of res in *left (AW_* bits, cleared as they are
+ * given) as text in buf: 1, or 0 when there is none left. */
+int attach_warning(const struct attach_res *res, unsigned *left, char *buf,
+		   size_t size);
+/* "PID (comm), PID (comm) and N more" of n processes, max of them known. */
+void pids_words(int n, const pid_t *pid, const char (*comm)[17], int max,
+		char *buf, size_t size);
+
 /* ---- detach.c: synchronous, durable teardown --------------------------- */
 struct detach_req {
 	int nr;
