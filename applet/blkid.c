@@ -7,6 +7,7 @@
  *        blkid -L LABEL | -U UUID
  * Exit: 0 something found, 2 nothing found (as util-linux), 2 usage. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,9 +28,24 @@ static struct {
 	uint64_t off, size;
 } g;
 
-static const char *pttype_name(int t)
+/* The fsinfo fields blkid prints, by the letters of the orders below;
+ * B is the block size, formatted by the caller. */
+static const char keys[] = "LUGuSFBT";
+static const char *const names[] = {"LABEL", "UUID", "LOGUUID", "UUID_SUB",
+				    "SEC_TYPE", "LABEL_FATBOOT", "BLOCK_SIZE",
+				    "TYPE"};
+static const unsigned short offs[] = {
+	offsetof(struct fsinfo, label), offsetof(struct fsinfo, uuid),
+	offsetof(struct fsinfo, uuid), offsetof(struct fsinfo, uuid_sub),
+	offsetof(struct fsinfo, sec_type), offsetof(struct fsinfo, label_fatboot),
+	0, offsetof(struct fsinfo, type)};
+
+/* blkid prints no empty tag. */
+static int add(struct tag *t, int n, const char *name, const char *val)
 {
-	return t == PT_GPT ? "gpt" : t == PT_MBR ? "dos" : NULL;
+	if (*val)
+		t[n++] = (struct tag){name, val};
+	return n;
 }
 
 /* The tags of one device in blkid's order, which is each prober's order of
@@ -43,41 +59,31 @@ static int tags_of(const struct probe_res *r, struct tag *t, char *bs)
 				    : !strcmp(f->type, "iso9660") ? "BULT"
 				    : !strcmp(f->type, "jbd") ? "LUBGT"
 							      : "LUuSBT";
+		*bs = 0;
 		if (f->block_size)
 			snprintf(bs, 12, "%u", f->block_size);
 		for (; *order; order++) {
-			struct tag x = {0};
-			switch (*order) {
-			case 'L': x = (struct tag){"LABEL", f->label}; break;
-			case 'U': x = (struct tag){"UUID", f->uuid}; break;
-			case 'G': x = (struct tag){"LOGUUID", f->uuid}; break;
-			case 'u': x = (struct tag){"UUID_SUB", f->uuid_sub}; break;
-			case 'S': x = (struct tag){"SEC_TYPE", f->sec_type}; break;
-			case 'F': x = (struct tag){"LABEL_FATBOOT", f->label_fatboot}; break;
-			case 'B': x = (struct tag){"BLOCK_SIZE", f->block_size ? bs : ""}; break;
-			case 'T': x = (struct tag){"TYPE", f->type}; break;
-			}
-			if (*x.val)
-				t[n++] = x;
+			int k = (int)(strchr(keys, *order) - keys);
+			const char *v = *order == 'B' ? bs : (const char *)f + offs[k];
+			n = add(t, n, names[k], v);
 		}
 	}
 	if (r->pttype) {
-		if (*r->ptuuid)
-			t[n++] = (struct tag){"PTUUID", r->ptuuid};
-		t[n++] = (struct tag){"PTTYPE", pttype_name(r->pttype)};
+		n = add(t, n, "PTUUID", r->ptuuid);
+		n = add(t, n, "PTTYPE", r->pttype == PT_GPT ? "gpt" : "dos");
 	}
 	if (r->has_part) {
-		if (*r->part.label)
-			t[n++] = (struct tag){"PARTLABEL", r->part.label};
-		if (*r->part.uuid)
-			t[n++] = (struct tag){"PARTUUID", r->part.uuid};
+		n = add(t, n, "PARTLABEL", r->part.label);
+		n = add(t, n, "PARTUUID", r->part.uuid);
 	}
 	return n;
 }
 
-/* blkid's safe_print: bytes >= 128 as M-x, controls as ^X, and the
- * characters in esc behind a backslash. */
-static void print_safe(const char *v, const char *esc)
+/* One tag as PRE NAME MID VALUE POST, the value in blkid's safe_print:
+ * bytes >= 128 as M-x, controls as ^X, the characters in esc behind a
+ * backslash. */
+static void print_tag(const char *pre, const char *name, const char *mid,
+		      const char *v, const char *esc, const char *post)
 {
 	char buf[1100];
 	size_t j = 0;
@@ -99,7 +105,7 @@ static void print_safe(const char *v, const char *esc)
 		buf[j++] = (char)c;
 	}
 	buf[j] = 0;
-	out("%s", buf);
+	out("%s%s%s%s%s", pre, name, mid, buf, post);
 }
 
 static int shown(const char *name)
@@ -127,15 +133,11 @@ static void print_dev(const char *dev, const struct tag *t, int n)
 		} else if (g.fmt == FMT_EXPORT) {
 			if (!num++)
 				out("%sDEVNAME=%s\n", g.printed++ ? "\n" : "", dev);
-			out("%s=", t[i].name);
-			print_safe(t[i].val, " \\\"'$`<>");
-			out("\n");
+			print_tag("", t[i].name, "=", t[i].val, " \\\"'$`<>", "\n");
 		} else {
 			if (!num++)
 				out("%s:", dev);
-			out(" %s=\"", t[i].name);
-			print_safe(t[i].val, "\"\\");
-			out("\"");
+			print_tag(" ", t[i].name, "=\"", t[i].val, "\"\\", "\"");
 		}
 	}
 	if (num && g.fmt == FMT_FULL)

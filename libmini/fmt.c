@@ -6,16 +6,21 @@
  * fails with a duplicate definition instead of silently growing.
  *
  * Supported: flags "-0+ #", width and precision (digits or *), lengths
- * hh h l ll z j t, conversions d i u o x X c s p %. Anything else (%f, %n)
- * prints as "%?" so a stray use is visible in the output and in tests. */
+ * hh h l ll z j t, conversions d i u o x X c s %. Anything else (%f, %n,
+ * %p) prints as "%?" so a stray use is visible in the output and in tests. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "mini.h"
+
+/* loopbox has no floating point: without the SSE registers, a variadic
+ * function does not spill xmm0-7 on entry (about 60 bytes each). */
+#pragma GCC target("general-regs-only")
 
 struct sink {
 	char *buf;
@@ -37,147 +42,109 @@ static void pad(struct sink *s, char c, int n)
 		put(s, &c, 1);
 }
 
+/* A width or precision: digits, or '*' taken from the arguments. */
+static int num(const char **f, va_list *ap)
+{
+	int n = 0;
+	if (**f == '*') {
+		++*f;
+		return va_arg(*ap, int);
+	}
+	while (**f >= '0' && **f <= '9')
+		n = n * 10 + (*(*f)++ - '0');
+	return n;
+}
+
 int mini_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
 	struct sink s = {buf, size ? size - 1 : 0, 0};
+	va_list aq;
+	va_copy(aq, ap); /* num() takes it by address: ap may be an array */
 	while (*fmt) {
-		const char *pct = strchr(fmt, '%');
-		if (!pct) {
-			put(&s, fmt, strlen(fmt));
-			break;
+		if (*fmt != '%') {
+			put(&s, fmt++, 1);
+			continue;
 		}
-		put(&s, fmt, (size_t)(pct - fmt));
-		fmt = pct + 1;
-		int left = 0, zero = 0, plus = 0, space = 0, alt = 0;
-		for (;; fmt++) {
-			if (*fmt == '-') left = 1;
-			else if (*fmt == '0') zero = 1;
-			else if (*fmt == '+') plus = 1;
-			else if (*fmt == ' ') space = 1;
-			else if (*fmt == '#') alt = 1;
-			else break;
-		}
-		int width = 0, prec = -1;
-		if (*fmt == '*') {
-			width = va_arg(ap, int);
-			if (width < 0) {
-				left = 1;
-				width = -width;
-			}
-			fmt++;
-		} else {
-			while (*fmt >= '0' && *fmt <= '9')
-				width = width * 10 + (*fmt++ - '0');
+		const char *f;
+		unsigned fl = 0; /* bits: 1 '-', 2 '0', 4 '+', 8 ' ', 16 '#' */
+		while (*++fmt && (f = strchr("-0+ #", *fmt)))
+			fl |= 1u << (f - "-0+ #");
+		int width = num(&fmt, &aq), prec = -1;
+		if (width < 0) {
+			fl |= 1;
+			width = -width;
 		}
 		if (*fmt == '.') {
 			fmt++;
-			prec = 0;
-			if (*fmt == '*') {
-				prec = va_arg(ap, int);
-				fmt++;
-			} else {
-				while (*fmt >= '0' && *fmt <= '9')
-					prec = prec * 10 + (*fmt++ - '0');
-			}
+			prec = num(&fmt, &aq);
 		}
-		int lng = 0; /* 0 int, 1 long, 2 long long / intmax / size */
-		int shrt = 0; /* 1 short, 2 char */
-		for (;; fmt++) {
-			if (*fmt == 'h') shrt++;
-			else if (*fmt == 'l') lng++;
-			else if (*fmt == 'z' || *fmt == 'j' || *fmt == 't') lng = 2;
-			else break;
-		}
-		char c = *fmt ? *fmt++ : 0;
-		char num[24];
+		/* The argument's width in bits: h halves int, hh quarters it;
+		 * a single l is long (64 or 32 bits), ll z j t are 64. */
+		unsigned bits = 32;
+		for (; *fmt && strchr("hlzjt", *fmt); fmt++)
+			bits = *fmt == 'h' ? bits / 2
+			       : *fmt != 'l' || fmt[1] == 'l' || fmt[-1] == 'l' ? 64
+									 : sizeof(long) * 8;
+		char c = *fmt ? *fmt++ : 0, num[24];
 		const char *str = num, *sign = "";
-		size_t n;
-		unsigned base = 10;
-		uintmax_t u = 0;
-		switch (c) {
-		case '%':
+		int n, zeros = 0;
+		if (c == '%') {
 			put(&s, "%", 1);
 			continue;
-		case 'c':
-			num[0] = (char)va_arg(ap, int);
+		} else if (c == 'c') {
+			num[0] = (char)va_arg(aq, int);
 			n = 1;
-			zero = 0;
-			goto emit;
-		case 's':
-			str = va_arg(ap, const char *);
+			fl &= ~2u;
+		} else if (c == 's') {
+			str = va_arg(aq, const char *);
 			if (!str)
 				str = "(null)";
-			n = prec >= 0 ? strnlen(str, (size_t)prec) : strlen(str);
-			zero = 0;
-			goto emit;
-		case 'd':
-		case 'i': {
-			intmax_t v = lng >= 2 ? va_arg(ap, long long)
-				   : lng ? va_arg(ap, long) : va_arg(ap, int);
-			if (shrt)
-				v = shrt > 1 ? (signed char)v : (short)v;
-			if (v < 0) {
-				sign = "-";
-				u = (uintmax_t)0 - (uintmax_t)v;
+			for (n = 0; (prec < 0 || n < prec) && str[n]; n++)
+				;
+			fl &= ~2u;
+		} else if (c && strchr("diouxX", c)) {
+			uintmax_t u = bits > 32 ? va_arg(aq, unsigned long long)
+						: va_arg(aq, unsigned);
+			unsigned base = c == 'o' ? 8 : (c | 32) == 'x' ? 16 : 10;
+			u <<= 64 - bits; /* keep the low bits, sign bit on top */
+			if (c == 'd' || c == 'i') {
+				intmax_t v = (intmax_t)u >> (64 - bits);
+				u = v < 0 ? (uintmax_t)0 - (uintmax_t)v : (uintmax_t)v;
+				sign = v < 0 ? "-" : fl & 4 ? "+" : fl & 8 ? " " : "";
 			} else {
-				sign = plus ? "+" : space ? " " : "";
-				u = (uintmax_t)v;
+				u >>= 64 - bits;
+				if (fl & 16 && u && base == 16)
+					sign = c == 'X' ? "0X" : "0x";
 			}
-			break;
-		}
-		case 'p':
-			u = (uintptr_t)va_arg(ap, void *);
-			base = 16;
-			sign = "0x";
-			break;
-		case 'o':
-		case 'u':
-		case 'x':
-		case 'X':
-			u = lng >= 2 ? va_arg(ap, unsigned long long)
-			    : lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
-			if (shrt)
-				u = shrt > 1 ? (unsigned char)u : (unsigned short)u;
-			base = c == 'o' ? 8 : c == 'u' ? 10 : 16;
-			if (alt && u && base == 16)
-				sign = c == 'X' ? "0X" : "0x";
-			break;
-		default:
-			put(&s, "%?", 2);
-			continue;
-		}
-		{
 			const char *digits = c == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
 			char *e = num + sizeof(num), *p = e;
 			do
 				*--p = digits[u % base];
 			while (u /= base);
-			if (prec == 0 && p[0] == '0' && p + 1 == e)
+			if (prec == 0 && *p == '0' && p + 1 == e)
 				p = e; /* "%.0d" of 0 prints nothing */
 			str = p;
-			n = (size_t)(e - p);
-			int zeros = prec > (int)n ? prec - (int)n : 0;
-			int total = (int)(strlen(sign) + n) + zeros;
+			n = (int)(e - p);
+			if (prec > n)
+				zeros = prec - n;
 			if (prec >= 0)
-				zero = 0;
-			if (!left && !zero)
-				pad(&s, ' ', width - total);
-			put(&s, sign, strlen(sign));
-			if (!left && zero)
-				pad(&s, '0', width - total);
-			pad(&s, '0', zeros);
-			put(&s, str, n);
-			if (left)
-				pad(&s, ' ', width - total);
+				fl &= ~2u;
+		} else {
+			put(&s, "%?", 2);
 			continue;
 		}
-	emit:
-		if (!left)
-			pad(&s, zero ? '0' : ' ', width - (int)n);
-		put(&s, str, n);
-		if (left)
-			pad(&s, ' ', width - (int)n);
+		int slen = (int)strlen(sign), fill = width - slen - zeros - n;
+		if (!(fl & 3))
+			pad(&s, ' ', fill);
+		put(&s, sign, (size_t)slen);
+		if ((fl & 3) == 2)
+			pad(&s, '0', fill);
+		pad(&s, '0', zeros);
+		put(&s, str, (size_t)n);
+		if (fl & 1)
+			pad(&s, ' ', fill);
 	}
+	va_end(aq);
 	if (size)
 		buf[s.len < s.size ? s.len : s.size] = 0;
 	return s.len > INT32_MAX ? -1 : (int)s.len;
@@ -193,6 +160,109 @@ int mini_snprintf(char *buf, size_t size, const char *fmt, ...)
 }
 
 #ifdef LOOPBOX_OWN_PRINTF
+/* Our own stdout and stderr. musl's FILE machinery (__fwritex, __overflow,
+ * locks, __stdio_exit: about 3 KiB) serves streams loopbox never opens: it
+ * only ever writes to fd 1 and 2. musl's <stdio.h> leaves struct _IO_FILE
+ * incomplete, so this file completes it and defines every stdio name
+ * loopbox uses (and the compiler may turn a printf into). Keep it that way:
+ * a musl stdio object pulled in by a new call would see our struct as its
+ * own; the ones defining these names collide with them at link time.
+ * As with musl: stdout is buffered (line-buffered on a terminal), stderr
+ * is not, exit() flushes stdout, _exit() in a forked child drops its copy. */
+struct _IO_FILE {
+	int fd;
+	int err;   /* a write failed: ferror() */
+	int lbf;   /* flush at '\n': 1 terminal, 0 not, -1 not known yet */
+	size_t len;
+	char *buf; /* NULL: unbuffered */
+};
+
+static char outbuf[1024];
+static FILE out_file = {1, 0, -1, 0, outbuf}, err_file = {2, 0, 0, 0, NULL};
+FILE *const stdout = &out_file, *const stderr = &err_file;
+
+/* A failed write drops what it could not write, as musl's does. */
+static int drain(FILE *f, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(f->fd, p, n);
+		if (w < 0) {
+			f->err = 1;
+			return EOF;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int fflush(FILE *f)
+{
+	if (!f) /* fflush(NULL): stdout is the only buffered stream */
+		f = stdout;
+	size_t n = f->len;
+	f->len = 0;
+	return drain(f, f->buf, n);
+}
+
+static int fput(FILE *f, const char *p, size_t n)
+{
+	int rc = 0;
+	if (!f->buf)
+		return drain(f, p, n);
+	if (f->lbf < 0) {
+		struct winsize ws;
+		f->lbf = !ioctl(f->fd, TIOCGWINSZ, &ws);
+	}
+	for (; n; n--) {
+		char c = f->buf[f->len++] = *p++;
+		if (f->len == sizeof(outbuf) || (c == '\n' && f->lbf))
+			rc |= fflush(f);
+	}
+	return rc;
+}
+
+__attribute__((destructor)) static void flush_at_exit(void)
+{
+	fflush(stdout);
+}
+
+int ferror(FILE *f)
+{
+	return f->err;
+}
+
+size_t fwrite(const void *restrict p, size_t size, size_t n, FILE *restrict f)
+{
+	return fput(f, p, size * n) ? 0 : n;
+}
+
+int fputs(const char *restrict s, FILE *restrict f)
+{
+	return fput(f, s, strlen(s));
+}
+
+int puts(const char *s)
+{
+	return fputs(s, stdout) | fputc('\n', stdout);
+}
+
+int fputc(int c, FILE *f)
+{
+	char ch = (char)c;
+	return fput(f, &ch, 1) ? EOF : (unsigned char)c;
+}
+
+int putc(int c, FILE *f)
+{
+	return fputc(c, f);
+}
+
+int putchar(int c)
+{
+	return fputc(c, stdout);
+}
+
 /* Through a stack buffer: loopbox prints lines, not megabytes; a longer
  * result is cut at 4 KiB rather than allocated. */
 static int to_file(FILE *f, const char *fmt, va_list ap)
@@ -202,7 +272,7 @@ static int to_file(FILE *f, const char *fmt, va_list ap)
 	if (n < 0)
 		return n;
 	size_t len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
-	return fwrite(buf, 1, len, f) == len ? n : -1;
+	return fput(f, buf, len) ? -1 : n;
 }
 
 int vsnprintf(char *restrict buf, size_t size, const char *restrict fmt, va_list ap)

@@ -101,15 +101,21 @@ static int fat_dir_label(struct pctx *c, uint64_t off, uint32_t n, char *out,
 	return 0;
 }
 
+/* The volume serial as blkid prints it. */
+static void serial(struct fsinfo *fi, const unsigned char *p)
+{
+	if (le32(p))
+		snprintf(fi->uuid, sizeof(fi->uuid), "%02X%02X-%02X%02X", p[3],
+			 p[2], p[1], p[0]);
+}
+
+/* Sector 0 comes from the shared head, which later pc_rd() calls never
+ * overwrite: b stays valid throughout. */
 int probe_vfat(struct pctx *c, struct fsinfo *fi)
 {
-	unsigned char b[512];
-	const unsigned char *p = pc_rd(c, 0, 512), *serno, *blabel;
+	const unsigned char *b = pc_rd(c, 0, 512), *serno, *blabel;
 	struct fatgeom g;
-	if (!p)
-		return -1;
-	memcpy(b, p, sizeof(b));
-	if (!fat_geom(b, &g))
+	if (!b || !fat_geom(b, &g))
 		return -1;
 	uint64_t ssz = g.ssz;
 	uint32_t budget = DIR_BUDGET;
@@ -150,21 +156,17 @@ int probe_vfat(struct pctx *c, struct fsinfo *fi)
 	strcpy(fi->type, "vfat");
 	if (memcmp(blabel, "NO NAME    ", 11))
 		enc_label(fi->label_fatboot, sizeof(fi->label_fatboot), blabel, 11);
-	if (le32(serno))
-		snprintf(fi->uuid, sizeof(fi->uuid), "%02X%02X-%02X%02X",
-			 serno[3], serno[2], serno[1], serno[0]);
+	serial(fi, serno);
 	fi->block_size = g.ssz;
 	return 0;
 }
 
 int probe_exfat(struct pctx *c, struct fsinfo *fi)
 {
-	unsigned char b[512];
-	const unsigned char *p = pc_rd(c, 0, 512);
+	const unsigned char *b = pc_rd(c, 0, 512);
 	static const unsigned char zero[53];
-	if (!p || memcmp(p + 3, "EXFAT   ", 8))
+	if (!b || memcmp(b + 3, "EXFAT   ", 8))
 		return -1;
-	memcpy(b, p, sizeof(b));
 	uint32_t sbits = b[108], cbits = b[109];
 	if (memcmp(b, "\xeb\x76\x90", 3) || b[510] != 0x55 || b[511] != 0xaa ||
 	    memcmp(b + 11, zero, sizeof(zero)) || (b[110] != 1 && b[110] != 2) ||
@@ -191,9 +193,7 @@ int probe_exfat(struct pctx *c, struct fsinfo *fi)
 		}
 	}
 	strcpy(fi->type, "exfat");
-	if (le32(b + 100))
-		snprintf(fi->uuid, sizeof(fi->uuid), "%02X%02X-%02X%02X", b[103], b[102],
-		 b[101], b[100]);
+	serial(fi, b + 100);
 	fi->block_size = 1u << sbits;
 	return 0;
 }

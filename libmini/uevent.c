@@ -6,7 +6,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "mini.h"
@@ -27,8 +27,11 @@ struct nl_addr {
 
 int uevent_open(void)
 {
-	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			NETLINK_KOBJECT_UEVENT);
+	/* Raw: musl's socket() carries a fallback for kernels before 2.6.27,
+	 * which had no SOCK_CLOEXEC. */
+	int fd = (int)syscall(SYS_socket, AF_NETLINK,
+			      SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			      NETLINK_KOBJECT_UEVENT);
 	if (fd < 0)
 		return -errno;
 	struct nl_addr a = {.nl_family = AF_NETLINK, .nl_groups = 1};
@@ -107,8 +110,7 @@ int dev_wait(const char *spec, char *path, size_t size, int64_t timeout_ms,
 			}
 		} else {
 			/* No netlink (seccomp, odd kernel): poll sysfs. */
-			struct timespec ts = {0, 50 * 1000000L};
-			nanosleep(&ts, NULL);
+			sleep_ms(50);
 		}
 	}
 	if (fd >= 0)
