@@ -11,10 +11,6 @@
 
 #include "mini.h"
 
-/* loopbox has no floating point: without the SSE registers, a variadic
- * function does not spill xmm0-7 on entry (about 60 bytes each). */
-#pragma GCC target("general-regs-only")
-
 const char *applet_name = "loopbox";
 
 static void vsay(int err, const char *prefix, const char *fmt, va_list ap)

@@ -18,10 +18,6 @@
 
 #include "mini.h"
 
-/* loopbox has no floating point: without the SSE registers, a variadic
- * function does not spill xmm0-7 on entry (about 60 bytes each). */
-#pragma GCC target("general-regs-only")
-
 struct sink {
 	char *buf;
 	size_t size, len; /* len counts every byte, stored or not */

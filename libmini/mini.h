@@ -118,9 +118,6 @@ int dir_open(struct dirit *it, int dirfd, const char *path);
 /* The next name ("." and ".." skipped), or NULL at the end. */
 const char *dir_next(struct dirit *it, unsigned char *type);
 void dir_close(struct dirit *it);
-/* realpath(path, out) without malloc: out has PATH_MAX bytes; 0 or -errno
- * (ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG, ...). */
-int path_real(const char *path, char *out);
 
 /* ---- lines.c: reading text files line by line without stdio ------------ */
 struct lines {
