@@ -13,16 +13,22 @@
 enum { BREAK_NONE, BREAK_PREMOUNT, BREAK_MOUNT, BREAK_SWITCH };
 
 struct boot_plan {
-	/* Every string points into buf (or at a constant default), never NULL. */
-	const char *root;       /* host device spec (root= / img_dev= / img_label=) */
-	const char *rootfstype; /* "" = probe */
-	const char *rootflags;
-	const char *loop;       /* "" = no image: root= is the root */
-	const char *loopfstype; /* "" = probe */
-	const char *loopflags;
-	const char *looppart;   /* "" = whole image */
-	const char *loophost;   /* "" = none; default "/host" */
-	const char *init;       /* default "/sbin/init" */
+	/* Every string points into buf (or at a constant default), never NULL.
+	 * str[] is the same nine strings in the order cmdline.c names them. */
+	union {
+		struct {
+			const char *root;       /* host device spec (root= / img_dev= / img_label=) */
+			const char *rootfstype; /* "" = probe */
+			const char *rootflags;
+			const char *loop;       /* "" = no image: root= is the root */
+			const char *loopfstype; /* "" = probe */
+			const char *loopflags;
+			const char *looppart;   /* "" = whole image */
+			const char *loophost;   /* "" = none; default "/host" */
+			const char *init;       /* default "/sbin/init" */
+		};
+		const char *str[9];
+	};
 	uint64_t loopoffset, loopsize;
 	int loopdio;            /* DIO_AUTO / DIO_ON / DIO_OFF */
 	uint32_t loopsector;    /* 0 = auto */
@@ -37,7 +43,9 @@ struct boot_plan {
 };
 /* Splits like the kernel: words separated by blanks, double quotes group
  * and are removed. Returns the number of words (at most max), stored as
- * pointers into buf, which is modified; -E2BIG past max. */
+ * pointers into buf, which is modified; -E2BIG past max. The words are
+ * left one after the other in buf, each ended by a NUL: words may be NULL
+ * (with max INT_MAX) to walk them from buf. */
 int cmdline_split(char *buf, char **words, int max);
 /* Fills plan from a command line (copied). Unknown words are ignored (they
  * belong to the kernel or to the real init). -EINVAL with plan->bad set for
@@ -77,9 +85,11 @@ struct sroot {
 	const char *init;      /* path inside newroot */
 	char *const *argv;     /* argv for init (argv[0] is set to init) */
 	const char *host;      /* a mount to move into newroot, or NULL */
-	const char *host_dst;  /* its place inside newroot, or NULL: detach */
+	const char *host_dst;  /* its place inside newroot, or NULL: detach;
+				* sroot_check clears it when newroot has no
+				* such directory */
 	const char *console;   /* reopen 0/1/2 on this (inside newroot), or NULL */
-	/* out */
+	/* out, after a failure */
 	const char *step;      /* the step that failed */
 	char what[256];        /* the object of that step */
 	int keep_going;        /* internal: set once deletion has started */
@@ -87,7 +97,7 @@ struct sroot {
 /* Everything that can be checked before anything is destroyed: pid 1,
  * "/" is ramfs/tmpfs, newroot is a different mount, init is an executable
  * file inside newroot (absolute symlinks resolved inside it), and the
- * mount points to move exist there. */
+ * mount points to move exist there (host_dst: see above). */
 int sroot_check(struct sroot *r);
 /* Moves /dev /proc /sys /run (those mounted) and the host, deletes the
  * initramfs without crossing mounts, moves newroot onto "/" (pivot_root

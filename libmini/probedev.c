@@ -16,53 +16,35 @@
 
 static struct ptable ptab; /* 28 KiB: static, never on the PID-1 stack */
 
-/* The disk a partition block device belongs to, and its number there:
- * /sys/dev/block/M:m is a link ending in .../DISK/PART. */
-static int part_parent(dev_t dev, char *disk, size_t size, uint64_t *nr)
-{
-	char p[64], link[512];
-	snprintf(p, sizeof(p), "/sys/dev/block/%u:%u/partition", major(dev),
-		 minor(dev));
-	int sys = sysfs_open();
-	if (sys < 0)
-		return sys;
-	int r = sysfs_read_u64(sys, p + 5, nr);
-	close(sys);
-	if (r < 0)
-		return r;
-	p[strlen(p) - 10] = 0;
-	ssize_t n = readlink(p, link, sizeof(link) - 1);
-	if (n <= 0)
-		return -ENOENT;
-	link[n] = 0;
-	char *last = strrchr(link, '/');
-	if (!last)
-		return -ENOENT;
-	*last = 0;
-	char *d = strrchr(link, '/');
-	snprintf(disk, size, "/dev/%s", d ? d + 1 : link);
-	return 0;
-}
-
+/* A partition block device's entry in its disk's table: the disk is the
+ * directory that /sys/dev/block/M:m links into (.../DISK/PART), and the
+ * partition's number is its "partition" attribute. */
 static int probe_part_entry(dev_t dev, struct part *out)
 {
-	char disk[520];
-	uint64_t nr;
+	char p[64], nr[24], link[512];
 	struct src s;
-	if (part_parent(dev, disk, sizeof(disk), &nr) < 0)
+	int n = snprintf(p, sizeof(p), "/sys/dev/block/%u:%u/partition",
+			 major(dev), minor(dev));
+	if (sysfs_read_str(AT_FDCWD, p, nr, sizeof(nr)) < 0)
 		return 0;
-	int fd = src_open(&s, disk);
+	p[n - 10] = 0;
+	ssize_t l = readlink(p, link, sizeof(link) - 1);
+	if (l <= 0)
+		return 0;
+	link[l] = 0;
+	char *part = strrchr(link, '/'), *disk;
+	if (!part)
+		return 0;
+	*part = 0;
+	disk = strrchr(link, '/');
+	snprintf(p, sizeof(p), "/dev/%s", disk ? disk + 1 : link);
+	int fd = src_open(&s, p), i = -1;
 	if (fd < 0)
 		return 0;
-	int found = 0;
-	if (!ptable_read(&s, &ptab))
-		for (int i = 0; i < ptab.n && !found; i++)
-			if ((uint64_t)ptab.p[i].nr == nr) {
-				*out = ptab.p[i];
-				found = 1;
-			}
+	if (!ptable_read(&s, &ptab) && (i = ptable_find(&ptab, nr)) >= 0)
+		*out = ptab.p[i];
 	close(fd);
-	return found;
+	return i >= 0;
 }
 
 int probe_window(const char *path, uint64_t off, uint64_t size,
@@ -128,7 +110,8 @@ int probe_each_dev(int (*fn)(int sys, const char *name, uint64_t sectors,
 }
 
 struct want {
-	const char *spec;  /* the value after KEY= */
+	const char *spec;  /* "KEY=value" (key upper-cased) */
+	const char *val;   /* the value after KEY= */
 	int key;           /* K_* */
 	int nroff;         /* PARTNROFF */
 	char *out;
@@ -168,34 +151,31 @@ static int match(int sys, const char *name, uint64_t sectors, void *arg)
 {
 	struct want *w = arg;
 	char p[300];
-	snprintf(p, sizeof(p), "class/block/%s/dev", name);
+	struct src s;
+	dev_t dev;
+	int r = 0;
+
 	if (w->key == K_DEVNUM) {
-		dev_t dev;
+		snprintf(p, sizeof(p), "class/block/%s/dev", name);
 		return !sysfs_read_devnum(sys, p, &dev) && dev == w->dev &&
 		       found(w, name);
 	}
-	char path[300];
-	struct src s;
-	snprintf(path, sizeof(path), "/dev/%s", name);
-	int fd = src_open(&s, path);
+	snprintf(p, sizeof(p), "/dev/%s", name);
+	int fd = src_open(&s, p);
 	if (fd < 0)
 		return 0;
-	int r = 0;
-	if (w->key == K_LABEL || w->key == K_UUID) {
+	if (w->key <= K_UUID) {
 		struct fsinfo fi;
 		if (!fs_probe(&s, &fi))
-			r = w->key == K_LABEL ? fi.has_label && !strcmp(fi.label, w->spec)
-					      : fi.has_uuid && !strcasecmp(fi.uuid, w->spec);
-		close(fd);
-		return r && found(w, name);
-	}
-	snprintf(p, sizeof(p), "class/block/%s/partition", name);
-	if (!sysfs_exists(sys, p) && !ptable_read(&s, &ptab)) {
-		char key[180];
-		snprintf(key, sizeof(key), "%s=%s",
-			 w->key == K_PARTUUID ? "PARTUUID" : "PARTLABEL", w->spec);
-		int i = ptable_find(&ptab, key);
-		if (i >= 0)
+			r = w->key == K_LABEL ? fi.has_label && !strcmp(fi.label, w->val)
+					      : fi.has_uuid && !strcasecmp(fi.uuid, w->val);
+		r = r && found(w, name);
+	} else {
+		/* The disk's table, then the partition device of that entry. */
+		snprintf(p, sizeof(p), "class/block/%s/partition", name);
+		int i;
+		if (!sysfs_exists(sys, p) && !ptable_read(&s, &ptab) &&
+		    (i = ptable_find(&ptab, w->spec)) >= 0)
 			r = child_with_nr(sys, name, ptab.p[i].nr + w->nroff, w);
 	}
 	close(fd);
@@ -204,37 +184,31 @@ static int match(int sys, const char *name, uint64_t sectors, void *arg)
 
 int probe_find_dev(const char *spec, char *devpath, size_t size)
 {
-	static const char *const keys[] = {"LABEL=", "UUID=", "PARTUUID=",
-					   "PARTLABEL="};
-	char val[160];
-	struct want w = {.out = devpath, .size = size, .key = -1};
+	static const char keys[] = "LABEL=\0UUID=\0PARTUUID=\0PARTLABEL=\0";
+	char buf[300];
+	struct want w = {.out = devpath, .size = size, .key = K_LABEL};
 	struct stat st;
+
 	if (!strncmp(spec, "/dev/", 5)) {
 		if (stat(spec, &st) || !S_ISBLK(st.st_mode))
 			return -ENOENT;
 		snprintf(devpath, size, "%s", spec);
 		return 0;
 	}
-	for (int k = 0; k < 4; k++)
-		if (!strncasecmp(spec, keys[k], strlen(keys[k]))) {
-			w.key = k;
-			spec += strlen(keys[k]);
+	for (const char *k = keys; *k; k += strlen(k) + 1, w.key++) {
+		size_t n = strlen(k);
+		if (!strncasecmp(spec, k, n)) {
+			snprintf(buf, sizeof(buf), "%s%s", k, spec + n);
+			w.spec = buf;
+			w.val = buf + n;
 			break;
 		}
-	if (w.key < 0) {
-		uint64_t ma, mi;
-		const char *colon = strchr(spec, ':');
-		if (!colon || (size_t)(colon - spec) >= sizeof(val))
+	}
+	if (w.key == K_DEVNUM) {
+		if (parse_devnum(spec, 10, &w.dev))
 			return -EINVAL;
-		memcpy(val, spec, colon - spec);
-		val[colon - spec] = 0;
-		if (parse_uint(val, 0xfff, &ma) || parse_uint(colon + 1, 0xfffff, &mi))
-			return -EINVAL;
-		w.key = K_DEVNUM;
-		w.dev = makedev((unsigned)ma, (unsigned)mi);
 	} else {
-		snprintf(val, sizeof(val), "%s", spec);
-		char *off = w.key == K_PARTUUID ? strchr(val, '/') : NULL;
+		char *off = w.key == K_PARTUUID ? strchr(buf, '/') : NULL;
 		if (off) {
 			uint64_t n;
 			*off++ = 0;
@@ -244,9 +218,8 @@ int probe_find_dev(const char *spec, char *devpath, size_t size)
 				return -EINVAL;
 			w.nroff = neg ? -(int)n : (int)n;
 		}
-		if (!*val)
+		if (!*w.val)
 			return -EINVAL;
-		w.spec = val;
 	}
 	int r = probe_each_dev(match, &w);
 	return r > 0 ? 0 : r < 0 ? r : -ENOENT;

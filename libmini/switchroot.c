@@ -21,11 +21,12 @@
 
 static const char *const api_mounts[] = {"/dev", "/proc", "/sys", "/run"};
 
+/* err 0: errno. */
 static int fail(struct sroot *r, int err, const char *step, const char *what)
 {
 	r->step = step;
-	snprintf(r->what, sizeof(r->what), "%s", what ? what : "");
-	return -err;
+	snprintf(r->what, sizeof(r->what), "%s", what);
+	return -(err ? err : errno);
 }
 
 int path_in_root(const char *root, const char *path, char *out, size_t size)
@@ -48,16 +49,12 @@ int path_in_root(const char *root, const char *path, char *out, size_t size)
 		if (n < 0)
 			return -errno;
 		link[n] = 0;
-		if (*link == '/') {
-			memcpy(cur, link, (size_t)n + 1);
-		} else {
-			/* Relative: against the link's own directory. */
-			char *slash = strrchr(cur, '/');
-			size_t dl = slash ? (size_t)(slash - cur) + 1 : 0;
-			if (dl + (size_t)n + 1 > sizeof(cur))
-				return -ENAMETOOLONG;
-			memcpy(cur + dl, link, (size_t)n + 1);
-		}
+		/* Relative: against the link's own directory. */
+		char *slash = strrchr(cur, '/');
+		size_t dl = *link == '/' || !slash ? 0 : (size_t)(slash - cur) + 1;
+		if (dl + (size_t)n >= sizeof(cur))
+			return -ENAMETOOLONG;
+		memcpy(cur + dl, link, (size_t)n + 1);
 	}
 	return -ELOOP;
 }
@@ -70,17 +67,19 @@ static int mounted(const char *path, dev_t rootdev)
 	return stat(path, &st) == 0 && st.st_dev != rootdev;
 }
 
+/* sub must be a directory inside newroot (symlinks resolved in it). */
 static int need_dir(struct sroot *r, const char *sub)
 {
 	char p[PATH_MAX];
 	struct stat st;
-	if (path_in_root(r->newroot, sub, p, sizeof(p)) < 0 || stat(p, &st) < 0) {
-		snprintf(p, sizeof(p), "%s%s", r->newroot, sub);
-		return fail(r, ENOENT, "mount point", p);
+	int e = path_in_root(r->newroot, sub, p, sizeof(p));
+	if (!e)
+		e = stat(p, &st) ? -errno : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	if (e) {
+		r->step = "mount point";
+		snprintf(r->what, sizeof(r->what), "%s%s", r->newroot, sub);
 	}
-	if (!S_ISDIR(st.st_mode))
-		return fail(r, ENOTDIR, "mount point", p);
-	return 0;
+	return e;
 }
 
 int sroot_check(struct sroot *r)
@@ -90,37 +89,30 @@ int sroot_check(struct sroot *r)
 	char p[PATH_MAX];
 	int e;
 
-	r->step = NULL;
-	r->what[0] = 0;
 	if (getpid() != 1)
 		return fail(r, EPERM, "pid 1", "not process 1");
-	if (statfs("/", &sf) < 0)
-		return fail(r, errno, "statfs", "/");
+	if (statfs("/", &sf) < 0 || stat("/", &rs) < 0)
+		return fail(r, 0, "stat", "/");
 	if (sf.f_type != RAMFS_MAGIC && sf.f_type != TMPFS_MAGIC)
 		return fail(r, EINVAL, "statfs", "/ is not ramfs/tmpfs");
-	if (stat("/", &rs) < 0)
-		return fail(r, errno, "stat", "/");
-	if (stat(r->newroot, &ns) < 0)
-		return fail(r, errno, "stat", r->newroot);
-	if (!S_ISDIR(ns.st_mode))
-		return fail(r, ENOTDIR, "stat", r->newroot);
+	e = stat(r->newroot, &ns) ? errno : S_ISDIR(ns.st_mode) ? 0 : ENOTDIR;
+	if (e)
+		return fail(r, e, "stat", r->newroot);
 	if (ns.st_dev == rs.st_dev)
 		return fail(r, EINVAL, "new root", "not a mount point (same device as /)");
 	e = path_in_root(r->newroot, r->init, p, sizeof(p));
-	if (e < 0)
+	if (!e)
+		e = stat(p, &is) ? -errno : !S_ISREG(is.st_mode) ? -EACCES
+			: access(p, X_OK) ? -errno : 0;
+	if (e)
 		return fail(r, -e, "init", r->init);
-	if (stat(p, &is) < 0)
-		return fail(r, errno, "init", r->init);
-	if (!S_ISREG(is.st_mode))
-		return fail(r, EACCES, "init", r->init);
-	if (access(p, X_OK) < 0)
-		return fail(r, errno, "init", r->init);
+	/* No place for the host in the new root: it is detached instead. */
+	if (r->host_dst && need_dir(r, r->host_dst))
+		r->host_dst = NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(api_mounts); i++)
 		if (mounted(api_mounts[i], rs.st_dev) &&
 		    (e = need_dir(r, api_mounts[i])) < 0)
 			return e;
-	if (r->host && r->host_dst && (e = need_dir(r, r->host_dst)) < 0)
-		return e;
 	return 0;
 }
 
@@ -154,32 +146,32 @@ static void del_tree(int dfd, dev_t dev)
 	dir_close(&d);
 }
 
+static int move_into(struct sroot *r, const char *m, const char *dst)
+{
+	char p[PATH_MAX];
+	path_in_root(r->newroot, dst, p, sizeof(p));
+	return mount(m, p, NULL, MS_MOVE, NULL) < 0 ? fail(r, 0, "MS_MOVE", m) : 0;
+}
+
 int sroot_switch(struct sroot *r)
 {
 	struct stat rs;
-	char dst[PATH_MAX];
+	int e;
 
 	if (stat("/", &rs) < 0)
-		return fail(r, errno, "stat", "/");
-	for (size_t i = 0; i < ARRAY_SIZE(api_mounts); i++) {
-		const char *m = api_mounts[i];
-		if (!mounted(m, rs.st_dev))
-			continue;
-		path_in_root(r->newroot, m, dst, sizeof(dst));
-		if (mount(m, dst, NULL, MS_MOVE, NULL) < 0)
-			return fail(r, errno, "MS_MOVE", m);
-	}
-	if (r->host && r->host_dst) {
-		path_in_root(r->newroot, r->host_dst, dst, sizeof(dst));
-		if (mount(r->host, dst, NULL, MS_MOVE, NULL) < 0)
-			return fail(r, errno, "MS_MOVE", r->host);
-	} else if (r->host) {
+		return fail(r, 0, "stat", "/");
+	for (size_t i = 0; i < ARRAY_SIZE(api_mounts); i++)
+		if (mounted(api_mounts[i], rs.st_dev) &&
+		    (e = move_into(r, api_mounts[i], api_mounts[i])) < 0)
+			return e;
+	if (r->host_dst && (e = move_into(r, r->host, r->host_dst)) < 0)
+		return e;
+	if (r->host && !r->host_dst)
 		/* No place for it in the image: detach it from the tree; a loop
 		 * device over one of its files keeps it alive. */
 		umount2(r->host, MNT_DETACH);
-	}
 	if (chdir(r->newroot) < 0)
-		return fail(r, errno, "chdir", r->newroot);
+		return fail(r, 0, "chdir", r->newroot);
 
 	r->keep_going = 1;
 	int dfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -187,7 +179,7 @@ int sroot_switch(struct sroot *r)
 		del_tree(dfd, rs.st_dev);
 
 	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) {
-		int e = errno;
+		e = errno;
 		/* Not on rootfs (a tmpfs root set up by someone else): pivot
 		 * with put_old on top of new root, then drop the old one. */
 		if (syscall(SYS_pivot_root, ".", ".") < 0 ||
@@ -195,13 +187,13 @@ int sroot_switch(struct sroot *r)
 			return fail(r, e, "MS_MOVE", r->newroot);
 	}
 	if (chroot(".") < 0)
-		return fail(r, errno, "chroot", r->newroot);
+		return fail(r, 0, "chroot", r->newroot);
 	if (chdir("/") < 0)
-		return fail(r, errno, "chdir", "/");
+		return fail(r, 0, "chdir", "/");
 	if (r->console)
 		console_reopen(r->console);
 	execv(r->init, r->argv);
-	return fail(r, errno, "execve", r->init);
+	return fail(r, 0, "execve", r->init);
 }
 
 /* stdin, stdout and stderr onto a console; nothing changes if it cannot be

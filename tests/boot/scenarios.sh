@@ -34,7 +34,7 @@ s_erofs() {
 
 s_gpt_part2() {
 	boot gpt_part2 "$Q root=LABEL=HOST loop=/images/disk.img looppart=2" -d disk.img -t 60
-	expect gpt_part2 "partition 2 is #2 at 2097152" "ROOT=/dev/loop0 squashfs ro"
+	expect gpt_part2 "image: /host/images/disk.img attached as /dev/loop0 \(offset 2097152," "ROOT=/dev/loop0 squashfs ro"
 }
 
 s_gpt_partuuid() {
