@@ -56,10 +56,6 @@ static const char *const phases[][2] = {
 	{"switch_root", "switch"},
 };
 
-/* No floating point is ever formatted here: without SSE, a variadic
- * function does not save the 8 vector registers on entry (57 bytes each). */
-#define NO_FP __attribute__((target("general-regs-only")))
-
 /* printf into buf at *len, which stays below size (truncating). */
 static void vadd(char *buf, size_t size, size_t *len, const char *fmt,
 		 va_list ap)
@@ -76,7 +72,7 @@ static char why[4096];
 static size_t whylen;
 
 static void para(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static NO_FP void para(const char *fmt, ...)
+static void para(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -87,7 +83,7 @@ static NO_FP void para(const char *fmt, ...)
 /* "[0.123] host: found ..." on the console, one write per line. It is
  * formatted after the paragraph being built, which stays as it was. */
 static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static NO_FP void trace(const char *fmt, ...)
+static void trace(const char *fmt, ...)
 {
 	if (!plan.debug)
 		return;
