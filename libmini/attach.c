@@ -46,31 +46,23 @@
 #define TRY_LEGACY (-ENOTRECOVERABLE) /* 5.8 LOOP_CONFIGURE misconfigured */
 #define TRY_NO_DIO (-EMEDIUMTYPE)   /* DIO did not engage */
 
-static int fail(struct attach_res *res, int err, const char *step,
-		const char *fmt, ...)
+/* A failed call: the message names it, with strerror(-err). */
+static int failed(struct attach_res *res, int err, const char *step)
 {
 	res->failed_step = step;
-	if (fmt) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(res->why, sizeof(res->why), fmt, ap);
-		va_end(ap);
-	}
 	return err;
 }
 
-/* flock(LOCK_EX), but bounded: -EWOULDBLOCK after ms. */
-static int lock_bounded(int fd, unsigned ms)
+/* A failure the call's errno would not explain: the reason in words. */
+static int fail(struct attach_res *res, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct attach_res *res, int err, const char *fmt, ...)
 {
-	for (unsigned waited = 0;; waited++) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			return 0;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return -errno;
-		if (waited >= ms)
-			return -EWOULDBLOCK;
-		sleep_ms(1);
-	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(res->why, sizeof(res->why), fmt, ap);
+	va_end(ap);
+	return err;
 }
 
 struct backing {
@@ -106,7 +98,7 @@ static int open_backing(const struct attach_req *req, struct attach_res *res,
 			res->warn |= AW_RO_FALLBACK;
 	}
 	if (fd < 0)
-		return fail(res, -errno, "open", NULL);
+		return failed(res, -errno, "open");
 	b->fd = fd;
 	return 0;
 }
@@ -155,36 +147,47 @@ static uint32_t dio_alignment(const struct backing *b)
 	char path[96];
 	uint64_t v;
 	/* A partition has no queue/ of its own: its disk's is one up. */
-	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/queue/logical_block_size",
-		 major(dev), minor(dev));
-	if (sysfs_read_u64(AT_FDCWD, path, &v) == 0 && v)
-		return (uint32_t)v;
-	snprintf(path, sizeof(path),
-		 "/sys/dev/block/%u:%u/../queue/logical_block_size", major(dev),
-		 minor(dev));
-	if (sysfs_read_u64(AT_FDCWD, path, &v) == 0 && v)
-		return (uint32_t)v;
+	for (int up = 0; up < 2; up++) {
+		snprintf(path, sizeof(path),
+			 "/sys/dev/block/%u:%u/%squeue/logical_block_size",
+			 major(dev), minor(dev), up ? "../" : "");
+		if (sysfs_read_u64(AT_FDCWD, path, &v) == 0 && v)
+			return (uint32_t)v;
+	}
 	return 512;
 }
 
 static int stat_backing(struct attach_res *res, struct backing *b)
 {
 	if (fstat(b->fd, &b->st) < 0)
-		return fail(res, -errno, "fstat", NULL);
+		return failed(res, -errno, "fstat");
 	if (S_ISDIR(b->st.st_mode))
-		return fail(res, -EISDIR, NULL, "is a directory");
+		return fail(res, -EISDIR, "is a directory");
 	if (S_ISREG(b->st.st_mode)) {
 		b->size = (uint64_t)b->st.st_size;
 	} else if (S_ISBLK(b->st.st_mode)) {
 		if (ioctl(b->fd, BLKGETSIZE64, &b->size) < 0)
-			return fail(res, -errno, "BLKGETSIZE64", NULL);
+			return failed(res, -errno, "BLKGETSIZE64");
 	} else {
-		return fail(res, -EINVAL, NULL,
+		return fail(res, -EINVAL,
 			    "not a regular file or block device");
 	}
 	if (b->size == 0)
-		return fail(res, -EINVAL, NULL, "image is empty (0 bytes)");
+		return fail(res, -EINVAL, "image is empty (0 bytes)");
 	return 0;
+}
+
+static struct ptable pt; /* 128 entries: too big for the stack */
+
+/* The image's bytes from off: up to sizelimit, or the rest of the file. */
+static uint64_t window(struct src *s, const struct backing *b, uint64_t off,
+		       uint64_t sizelimit)
+{
+	uint64_t win = b->size - off;
+	if (sizelimit && sizelimit < win)
+		win = sizelimit;
+	src_fd(s, b->fd, off, win);
+	return win;
 }
 
 /* --partition: the image's own table, read through the window the user
@@ -193,12 +196,8 @@ static int resolve_partition(const struct attach_req *req,
 			     struct attach_res *res, struct backing *b,
 			     struct plan *pl)
 {
-	static struct ptable pt; /* 128 entries: too big for the stack */
 	struct src s;
-	uint64_t win = b->size - req->offset;
-	if (req->sizelimit && req->sizelimit < win)
-		win = req->sizelimit;
-	src_fd(&s, b->fd, req->offset, win);
+	uint64_t win = window(&s, b, req->offset, req->sizelimit);
 	int r = ptable_read(&s, &pt), truncated = 0;
 	if (r == -EBADMSG) {
 		/* A table that is only inconsistent with the file's size is a
@@ -209,25 +208,25 @@ static int resolve_partition(const struct attach_req *req,
 			r = 0, truncated = 1;
 	}
 	if (r == -ENOENT)
-		return fail(res, -ENOENT, NULL,
+		return fail(res, -ENOENT,
 			    "no partition table (GPT or MBR) found%s",
 			    req->offset ? " at the given offset" : "");
 	if (r < 0)
-		return fail(res, -EBADMSG, NULL,
+		return fail(res, -EBADMSG,
 			    "corrupt partition table (bad CRC or entries "
 			    "outside the disk, and no usable backup)");
 	int i = ptable_find(&pt, req->partition);
 	if (i == -EINVAL)
-		return fail(res, -EINVAL, NULL,
+		return fail(res, -EINVAL,
 			    "bad --partition '%s': N, PARTUUID=... or PARTLABEL=...",
 			    req->partition);
 	if (i < 0)
-		return fail(res, -ENOENT, NULL, "partition %s not found in the %s "
+		return fail(res, -ENOENT, "partition %s not found in the %s "
 			    "table (%d partitions)", req->partition,
 			    pt.type == PT_GPT ? "GPT" : "MBR", pt.n);
 	const struct part *p = &pt.p[i];
 	if (truncated && p->start + p->size > win)
-		return fail(res, -ERANGE, NULL,
+		return fail(res, -ERANGE,
 			    "partition %d (bytes %llu-%llu) extends beyond the end "
 			    "of the file (%llu bytes)",
 			    p->nr, (unsigned long long)(req->offset + p->start),
@@ -243,41 +242,34 @@ static int resolve_partition(const struct attach_req *req,
  * that has a table: remember whether it has one. */
 static void probe_has_parts(const struct plan *pl, struct backing *b)
 {
-	static struct ptable pt;
 	struct src s;
-	uint64_t win = b->size - pl->offset;
-	if (pl->sizelimit && pl->sizelimit < win)
-		win = pl->sizelimit;
-	src_fd(&s, b->fd, pl->offset, win);
+	window(&s, b, pl->offset, pl->sizelimit);
 	b->has_parts = ptable_read(&s, &pt) == 0 && pt.n > 0;
 }
 
 static int check_window(const struct attach_req *req, struct attach_res *res,
 			const struct backing *b, const struct plan *pl)
 {
-	if (pl->offset % 512)
-		return fail(res, -EINVAL, NULL,
-			    "offset %llu is not a multiple of 512",
-			    (unsigned long long)pl->offset);
-	if (pl->sizelimit % 512)
-		return fail(res, -EINVAL, NULL,
-			    "size limit %llu is not a multiple of 512",
-			    (unsigned long long)pl->sizelimit);
+	const unsigned long long win[2] = {pl->offset, pl->sizelimit};
+	for (int i = 0; i < 2; i++)
+		if (win[i] % 512)
+			return fail(res, -EINVAL, "%s %llu is not a multiple of 512",
+				    i ? "size limit" : "offset", win[i]);
 	if (pl->offset >= b->size)
-		return fail(res, -EINVAL, NULL,
+		return fail(res, -EINVAL,
 			    "offset %llu is at or beyond the end of the file "
 			    "(%llu bytes)",
 			    (unsigned long long)pl->offset,
 			    (unsigned long long)b->size);
 	uint32_t bs = req->block_size;
 	if (bs && (bs < 512 || bs > 65536 || (bs & (bs - 1))))
-		return fail(res, -EINVAL, NULL,
+		return fail(res, -EINVAL,
 			    "sector size %u is not a power of two from 512 to "
 			    "65536",
 			    bs);
 	if (S_ISBLK(b->st.st_mode) && !req->offset && !req->sizelimit &&
 	    !req->partition && !req->block_size && !req->ro)
-		return fail(res, -EINVAL, NULL,
+		return fail(res, -EINVAL,
 			    "is a whole block device: use it directly, or give "
 			    "--offset, --sizelimit, --sector-size or -r");
 	if (b->size % 512)
@@ -311,7 +303,7 @@ static int plan_dio(const struct attach_req *req, struct attach_res *res,
 	if (r < 0) {
 		/* EINVAL: no O_DIRECT here (ramfs; tmpfs before 6.6). */
 		if (req->dio == DIO_ON)
-			return fail(res, -EINVAL, NULL,
+			return fail(res, -EINVAL,
 				    "direct IO is not supported by the filesystem "
 				    "holding the file");
 		res->warn |= AW_DIO_FALLBACK;
@@ -326,13 +318,13 @@ static int plan_dio(const struct attach_req *req, struct attach_res *res,
 	else if (pl->block_size && pl->block_size < b->dio_align)
 		why = "the sector size is smaller than";
 	if (why && req->dio == DIO_ON)
-		return fail(res, -EINVAL, NULL,
+		return fail(res, -EINVAL,
 			    "direct IO cannot engage: %s the backing file's "
 			    "direct IO alignment (%u)",
 			    why, b->dio_align);
 	if (why) {
 		res->warn |= AW_DIO_FALLBACK;
-		return set_direct(b, 0) < 0 ? fail(res, -errno, "fcntl", NULL) : 0;
+		return set_direct(b, 0) < 0 ? failed(res, -errno, "fcntl") : 0;
 	}
 	if (!pl->block_size && b->dio_align > 512)
 		pl->block_size = b->dio_align;
@@ -387,38 +379,18 @@ static int find_alias(const struct plan *pl, const struct backing *b,
 	return hit;
 }
 
-/* Partitions added with BLKPG outlive the binding (only PARTSCAN drops
- * them at detach): a "free" device can still show the last user's
- * loopNpM. Remove them before the device gets new content. */
-static int drop_stale_parts(int fd, int nr, char *bad, size_t size)
+/* The device's partitions as sysfs lists them (a device of its own on
+ * failure). Static: struct loop_devs is large, and attach is never
+ * reentered. */
+static struct loop_devs *parts_of(int nr)
 {
-	char dir[48], pre[24];
-	snprintf(dir, sizeof(dir), "/sys/block/loop%d", nr);
-	int plen = snprintf(pre, sizeof(pre), "loop%dp", nr);
-	struct dirit d; /* no malloc: musl's opendir allocates */
-	if (dir_open(&d, AT_FDCWD, dir) < 0)
-		return 0;
-	int r = 0;
-	const char *name;
-	while ((name = dir_next(&d, NULL))) {
-		if (strncmp(name, pre, (size_t)plen))
-			continue;
-		char path[320];
-		uint64_t pno;
-		snprintf(path, sizeof(path), "%s/%s/partition", dir, name);
-		if (sysfs_read_u64(AT_FDCWD, path, &pno) < 0)
-			continue;
-		struct blkpg_partition p;
-		memset(&p, 0, sizeof(p));
-		p.pno = (int)pno;
-		struct blkpg_ioctl_arg a = {BLKPG_DEL_PARTITION, 0, sizeof(p), &p};
-		if (ioctl(fd, BLKPG, &a) < 0 && errno != ENXIO) {
-			r = -errno;
-			snprintf(bad, size, "%s", name);
-		}
-	}
-	dir_close(&d);
-	return r;
+	static struct loop_devs d;
+	int sysfd = sysfs_open();
+	if (sysfd < 0 || loop_devs_get(sysfd, nr, &d) < 0)
+		d.n = 1;
+	if (sysfd >= 0)
+		close(sysfd);
+	return &d;
 }
 
 /* What the kernel must report after a correct attach. 5.8's
@@ -429,11 +401,7 @@ static const char *verify(int fd, int nr, const struct loop_config *cfg,
 {
 	if (ENABLE_FAULTS && fault_check("verify"))
 		return "injected";
-	int sysfd = sysfs_open();
-	int r = loop_state_get(sysfd, nr, fd, st);
-	if (sysfd >= 0)
-		close(sysfd);
-	if (r < 0)
+	if (loop_state_get(-1, nr, fd, st) < 0)
 		return "state";
 	const struct loop_info64 *in = &cfg->info;
 	if (st->offset != in->lo_offset)
@@ -451,18 +419,10 @@ static const char *verify(int fd, int nr, const struct loop_config *cfg,
 		want = in->lo_sizelimit;
 	/* Rounded down to 512 bytes; some kernels may round to the logical
 	 * block size as well. */
-	uint64_t got, bs = cfg->block_size ? cfg->block_size : 512;
-	if (ioctl(fd, BLKGETSIZE64, &got) == 0 && got != (want & ~511ULL) &&
-	    got != (want & ~(bs - 1)))
+	uint64_t bs = cfg->block_size ? cfg->block_size : 512;
+	if (st->size != (want & ~511ULL) && st->size != (want & ~(bs - 1)))
 		return "size";
 	return NULL;
-}
-
-static void clear_dev(int fd)
-{
-	/* Only ever called on a device this process just bound, while it
-	 * still holds the device lock. */
-	loop_ioctl(fd, LOOP_CLR_FD, "LOOP_CLR_FD", NULL);
 }
 
 static int ctl_add(int ctl, int nr)
@@ -495,9 +455,9 @@ static int pick_device(const struct attach_req *req, struct attach_res *res,
 			continue;
 		int r = ctl_add(ctl, i);
 		if (r >= 0 || r != -EEXIST)
-			return r >= 0 ? i : fail(res, r, "LOOP_CTL_ADD", NULL);
+			return r >= 0 ? i : failed(res, r, "LOOP_CTL_ADD");
 	}
-	return fail(res, first, "LOOP_CTL_GET_FREE", NULL);
+	return failed(res, first, "LOOP_CTL_GET_FREE");
 }
 
 static int open_device(const struct attach_req *req, int ctl, int nr)
@@ -521,39 +481,24 @@ static int open_device(const struct attach_req *req, int ctl, int nr)
  * device has. */
 static int part_nodes(int nr)
 {
-	char dir[48], pre[24];
-	snprintf(dir, sizeof(dir), "/sys/block/loop%d", nr);
-	int plen = snprintf(pre, sizeof(pre), "loop%dp", nr);
-	int n = 0, missing = 0;
 	for (unsigned waited = 0;; waited += 10) {
-		struct dirit d;
-		if (dir_open(&d, AT_FDCWD, dir) < 0)
-			return 0;
-		n = missing = 0;
-		const char *name;
-		while ((name = dir_next(&d, NULL))) {
-			if (strncmp(name, pre, (size_t)plen))
-				continue;
-			char path[320], node[300];
-			dev_t dev;
+		struct loop_devs *d = parts_of(nr);
+		int missing = 0;
+		for (int i = 1; i < d->n; i++) {
+			char node[40];
 			struct stat st;
-			snprintf(path, sizeof(path), "%s/%s/dev", dir, name);
-			if (sysfs_read_devnum(AT_FDCWD, path, &dev) < 0)
-				continue;
-			n++;
-			snprintf(node, sizeof(node), "/dev/%s", name);
+			snprintf(node, sizeof(node), "/dev/%s", d->name[i]);
 			if (stat(node, &st) == 0 && S_ISBLK(st.st_mode) &&
-			    st.st_rdev == dev)
+			    st.st_rdev == d->dev[i])
 				continue;
 			missing++;
 			if (waited >= PART_NODE_MS) {
 				unlink(node);
-				mknod(node, S_IFBLK | 0660, dev);
+				mknod(node, S_IFBLK | 0660, d->dev[i]);
 			}
 		}
-		dir_close(&d);
 		if (!missing || waited >= PART_NODE_MS)
-			return n;
+			return d->n - 1;
 		sleep_ms(10);
 	}
 }
@@ -613,13 +558,84 @@ static int configure_legacy_detached(int fd, const struct loop_config *cfg)
 	return WIFEXITED(status) ? -WEXITSTATUS(status) : -EINTR;
 }
 
+/* The steps on the opened device nr: 0, TRY_* or -errno. The caller
+ * closes fd, or hands it over. */
+static int bind_fd(const struct attach_req *req, struct attach_res *res,
+		   const struct loop_config *cfg, const struct backing *b,
+		   int fd, int nr, int legacy)
+{
+	int given = req->nr >= 0;
+	/* udev (and systemd) take LOCK_SH|LOCK_NB before probing: holding
+	 * LOCK_EX keeps probers off the device until it is fully set up,
+	 * which is what made SET_STATUS64 fail with EAGAIN (elbe#254). A
+	 * device someone else holds LOCK_EX on is theirs. */
+	if (loop_lock(fd, DEV_LOCK_MS) == -EWOULDBLOCK)
+		return given ? fail(res, -EBUSY, "/dev/loop%d is locked by "
+				    "another process setting it up", nr)
+			     : TRY_NEXT;
+	/* Bound (0), or 6.11+ still tearing down (ENXIO comes only when
+	 * unbound, so anything else counts as taken). */
+	struct loop_info64 probe;
+	if (loop_ioctl(fd, LOOP_GET_STATUS64, "LOOP_GET_STATUS64", &probe) != -ENXIO)
+		return given ? fail(res, -EBUSY, "/dev/loop%d is already "
+				    "bound", nr)
+			     : TRY_NEXT;
+	/* Partitions added with BLKPG outlive the binding (only PARTSCAN
+	 * drops them at detach): a "free" device can still show the last
+	 * user's loopNpM. Remove them before the device gets new content. */
+	struct loop_devs *d = parts_of(nr);
+	int bad, r = loop_del_parts(fd, d, &bad);
+	if (r < 0)
+		return fail(res, r, "/dev/loop%d is free but its stale "
+			    "partition %s cannot be removed: %s", nr,
+			    d->name[bad], strerror(-r));
+	int have = !legacy && loop_have_configure(fd);
+	r = have ? loop_ioctl_retry(fd, LOOP_CONFIGURE, "LOOP_CONFIGURE",
+				    (void *)cfg)
+		 : configure_legacy_detached(fd, cfg);
+	if (r < 0) {
+		/* EBUSY: another binder won the race for this device (it was
+		 * never ours: nothing to clear). ENXIO/ENODEV: removed. */
+		if (r == -EAGAIN ||
+		    (!given && (r == -EBUSY || r == -ENXIO || r == -ENODEV)))
+			return TRY_NEXT;
+		if (r == -EBUSY)
+			return fail(res, r, "/dev/loop%d is busy", nr);
+		return failed(res, r, have ? "LOOP_CONFIGURE"
+					   : "LOOP_SET_FD/SET_STATUS64");
+	}
+	const char *wrong = verify(fd, nr, cfg, b, &res->st);
+	/* "dio_off": a test build's stand-in for a kernel that says no. */
+	if (ENABLE_FAULTS && !wrong && fault_check("dio_off"))
+		res->st.flags &= ~LO_FLAGS_DIRECT_IO;
+	/* The kernel turns DIO off silently; before 6.15 a device with DIO
+	 * off over an O_DIRECT fd then issues misaligned direct IO and
+	 * fails. Undo before anyone saw the device. */
+	int no_dio = cfg->info.lo_flags & ~res->st.flags & LO_FLAGS_DIRECT_IO;
+	if (wrong || no_dio) {
+		/* Ours: this process just bound it and holds its lock. */
+		loop_ioctl(fd, LOOP_CLR_FD, "LOOP_CLR_FD", NULL);
+		if (!wrong)
+			return TRY_NO_DIO;
+		/* 5.8 as released: once more through the legacy path. */
+		if (!legacy)
+			return TRY_LEGACY;
+		return fail(res, -EIO,
+			    "/dev/loop%d was configured wrongly (%s)", nr, wrong);
+	}
+	res->nr = nr;
+	if (req->partscan && part_nodes(nr) == 0 && b->has_parts)
+		res->warn |= AW_NO_PARTS;
+	flock(fd, LOCK_UN);
+	return 0;
+}
+
 /* One bind on one device. Returns 0, TRY_NEXT to try again (another or
  * the same free device), TRY_LEGACY / TRY_NO_DIO, or a final -errno. */
 static int bind_one(const struct attach_req *req, struct attach_res *res,
 		    int ctl, const struct loop_config *cfg,
 		    const struct backing *b, int legacy, unsigned attempt)
 {
-	int given = req->nr >= 0;
 	int nr = pick_device(req, res, ctl, attempt);
 	if (nr == -EAGAIN || nr == -EBUSY)
 		return TRY_NEXT;
@@ -628,90 +644,19 @@ static int bind_one(const struct attach_req *req, struct attach_res *res,
 	int fd = open_device(req, ctl, nr);
 	if (fd < 0) {
 		/* Removed (LOOP_CTL_REMOVE) between GET_FREE and open. */
-		if (!given && (fd == -ENXIO || fd == -ENODEV || fd == -ENOENT))
+		if (req->nr < 0 && (fd == -ENXIO || fd == -ENODEV || fd == -ENOENT))
 			return TRY_NEXT;
 		if (fd == -ENODEV)
-			return fail(res, fd, NULL, "/dev/loop%d does not exist and "
+			return fail(res, fd, "/dev/loop%d does not exist and "
 				    "could not be created", nr);
-		return fail(res, fd, "open", NULL);
+		return failed(res, fd, "open");
 	}
-	/* udev (and systemd) take LOCK_SH|LOCK_NB before probing: holding
-	 * LOCK_EX keeps probers off the device until it is fully set up,
-	 * which is what made SET_STATUS64 fail with EAGAIN (elbe#254). A
-	 * device someone else holds LOCK_EX on is theirs. */
-	int r = lock_bounded(fd, DEV_LOCK_MS);
-	if (r == -EWOULDBLOCK) {
-		close(fd);
-		return given ? fail(res, -EBUSY, NULL, "/dev/loop%d is locked by "
-				    "another process setting it up", nr)
-			     : TRY_NEXT;
-	}
-	struct loop_info64 probe;
-	r = loop_ioctl(fd, LOOP_GET_STATUS64, "LOOP_GET_STATUS64", &probe);
-	if (r != -ENXIO) {
-		/* Bound (0), or 6.11+ still tearing down (ENXIO comes only
-		 * when unbound, so anything else counts as taken). */
-		close(fd);
-		if (given)
-			return fail(res, -EBUSY, NULL, "/dev/loop%d is already bound",
-				    nr);
-		return TRY_NEXT;
-	}
-	char bad[300];
-	r = drop_stale_parts(fd, nr, bad, sizeof(bad));
-	if (r < 0) {
-		close(fd);
-		return fail(res, r, NULL, "/dev/loop%d is free but its stale "
-			    "partition %s cannot be removed: %s", nr, bad,
-			    strerror(-r));
-	}
-	int have = !legacy && loop_have_configure(fd);
-	const char *step = have ? "LOOP_CONFIGURE" : "LOOP_SET_FD/SET_STATUS64";
-	r = have ? loop_configure(fd, cfg) : configure_legacy_detached(fd, cfg);
-	if (r < 0) {
-		close(fd);
-		/* EBUSY: another binder won the race for this device (it was
-		 * never ours: nothing to clear). ENXIO/ENODEV: removed. */
-		if (!given && (r == -EBUSY || r == -EAGAIN || r == -ENXIO ||
-			       r == -ENODEV))
-			return TRY_NEXT;
-		if (given && r == -EAGAIN)
-			return TRY_NEXT;
-		if (r == -EBUSY)
-			return fail(res, r, NULL, "/dev/loop%d is busy", nr);
-		return fail(res, r, step, NULL);
-	}
-	const char *wrong = verify(fd, nr, cfg, b, &res->st);
-	if (wrong) {
-		clear_dev(fd);
-		close(fd);
-		/* 5.8 as released: once more through the legacy path. */
-		if (!legacy)
-			return TRY_LEGACY;
-		return fail(res, -EIO, NULL,
-			    "/dev/loop%d was configured wrongly (%s)", nr, wrong);
-	}
-	/* "dio_off": a test build's stand-in for a kernel that says no. */
-	if (ENABLE_FAULTS && fault_check("dio_off"))
-		res->st.flags &= ~LO_FLAGS_DIRECT_IO;
-	if ((cfg->info.lo_flags & LO_FLAGS_DIRECT_IO) &&
-	    !(res->st.flags & LO_FLAGS_DIRECT_IO)) {
-		/* The kernel turns DIO off silently; before 6.15 a device with
-		 * DIO off over an O_DIRECT fd then issues misaligned direct IO
-		 * and fails. Undo before anyone saw the device. */
-		clear_dev(fd);
-		close(fd);
-		return TRY_NO_DIO;
-	}
-	res->nr = nr;
-	if (req->partscan && part_nodes(nr) == 0 && b->has_parts)
-		res->warn |= AW_NO_PARTS;
-	flock(fd, LOCK_UN);
-	if (req->keep_fd)
+	int r = bind_fd(req, res, cfg, b, fd, nr, legacy);
+	if (r == 0 && req->keep_fd)
 		res->fd = fd;
 	else
 		close(fd);
-	return 0;
+	return r;
 }
 
 static int bind_loop(const struct attach_req *req, struct attach_res *res,
@@ -729,12 +674,12 @@ static int bind_loop(const struct attach_req *req, struct attach_res *res,
 			loop_backoff(i);
 		}
 	}
-	if (r == TRY_NEXT)
-		r = fail(res, -EBUSY, NULL,
-			 req->nr >= 0 ? "/dev/loop%d stayed busy after %u tries"
-				      : "no free loop device after %u tries%s",
-			 req->nr >= 0 ? (unsigned)req->nr : i,
-			 req->nr >= 0 ? "" : " (others kept taking them)");
+	if (r == TRY_NEXT && req->nr >= 0)
+		r = fail(res, -EBUSY, "/dev/loop%d stayed busy after %u tries",
+			 req->nr, i);
+	else if (r == TRY_NEXT)
+		r = fail(res, -EBUSY, "no free loop device after %u tries (others "
+			 "kept taking them)", i);
 	return r;
 }
 
@@ -748,16 +693,13 @@ static int attach_locked(const struct attach_req *req, struct attach_res *res,
 		alias = find_alias(pl, b, &same);
 	if (alias >= 0 && req->nooverlap) {
 		if (!same)
-			return fail(res, -EBUSY, NULL,
+			return fail(res, -EBUSY,
 				    "overlaps /dev/loop%d, which maps the same "
 				    "file (-L)", alias);
 		/* util-linux -L: an identical mapping is reused, not doubled. */
-		int sysfd = sysfs_open();
-		int r = loop_state_get(sysfd, alias, -1, &res->st);
-		if (sysfd >= 0)
-			close(sysfd);
+		int r = loop_state_get(-1, alias, -1, &res->st);
 		if (r < 0)
-			return fail(res, r, NULL, "/dev/loop%d went away", alias);
+			return fail(res, r, "/dev/loop%d went away", alias);
 		res->nr = alias;
 		res->reused = 1;
 		return 0;
@@ -766,23 +708,23 @@ static int attach_locked(const struct attach_req *req, struct attach_res *res,
 		res->warn |= AW_ALIAS;
 		res->alias_nr = alias;
 	}
-	struct loop_config cfg;
-	fill_config(req, res, b, pl, &cfg);
-	int r = bind_loop(req, res, &cfg, b, ctl);
-	if (r != TRY_NO_DIO)
-		return r;
-	if (req->dio == DIO_ON)
-		return fail(res, -EINVAL, NULL,
-			    "direct IO did not engage (the kernel turned it off "
-			    "for this file)");
-	res->warn |= AW_DIO_FALLBACK;
-	if (set_direct(b, 0) < 0)
-		return fail(res, -errno, "fcntl", NULL);
-	pl->dio = 0;
-	fill_config(req, res, b, pl, &cfg);
-	r = bind_loop(req, res, &cfg, b, ctl);
-	return r == TRY_NO_DIO ? fail(res, -EIO, NULL, "direct IO came on "
-				      "without being asked for") : r;
+	/* At most twice: TRY_NO_DIO needs DIO asked for, which the second
+	 * round does not. */
+	for (;;) {
+		struct loop_config cfg;
+		fill_config(req, res, b, pl, &cfg);
+		int r = bind_loop(req, res, &cfg, b, ctl);
+		if (r != TRY_NO_DIO)
+			return r;
+		if (req->dio == DIO_ON)
+			return fail(res, -EINVAL,
+				    "direct IO did not engage (the kernel turned "
+				    "it off for this file)");
+		res->warn |= AW_DIO_FALLBACK;
+		if ((r = set_direct(b, 0)) < 0)
+			return failed(res, r, "fcntl");
+		pl->dio = 0;
+	}
 }
 
 static int attach_fd(const struct attach_req *req, struct attach_res *res,
@@ -802,7 +744,7 @@ static int attach_fd(const struct attach_req *req, struct attach_res *res,
 	    proc_find_writer(b->st.st_dev, b->st.st_ino, &res->writer_pid) > 0)
 		res->warn |= AW_WRITERS;
 	if (req->ref && strlen(req->ref) >= LO_NAME_SIZE)
-		return fail(res, -ENAMETOOLONG, NULL, "tag is longer than %d bytes",
+		return fail(res, -ENAMETOOLONG, "tag is longer than %d bytes",
 			    LO_NAME_SIZE - 1);
 	/* -b auto (and no -b): 4096 for a 4Kn GPT image (or a partition
 	 * taken from one); else what DIO needs (plan_dio); else 512. */
@@ -823,13 +765,13 @@ static int attach_fd(const struct attach_req *req, struct attach_res *res,
 
 	int ctl = loop_ctl_open();
 	if (ctl < 0 && req->nr < 0)
-		return fail(res, ctl, NULL, "/dev/loop-control: %s (is the loop "
+		return fail(res, ctl, "/dev/loop-control: %s (is the loop "
 			    "driver loaded?)", strerror(-ctl));
 	/* Cooperating loopbox processes queue here instead of racing for
 	 * the same free device (firecracker-containerd#141), and -L sees
 	 * every mapping another loopbox is making. */
 	if (ctl >= 0)
-		lock_bounded(ctl, CTL_LOCK_MS);
+		loop_lock(ctl, CTL_LOCK_MS);
 	r = attach_locked(req, res, b, &pl, ctl);
 	if (ctl >= 0)
 		close(ctl);

@@ -17,7 +17,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -44,32 +43,13 @@ static int fail(struct ctx *c, int err, const char *step)
 static void get_devs(struct ctx *c)
 {
 	struct stat st;
-	if (c->sysfd >= 0 && loop_devs_get(c->sysfd, c->req->nr, &c->devs) > 0)
+	/* loop_devs_get clears devs first, also when it fails. */
+	if (loop_devs_get(c->sysfd, c->req->nr, &c->devs) > 0 ||
+	    fstat(c->fd, &st) < 0)
 		return;
-	memset(&c->devs, 0, sizeof(c->devs));
-	if (fstat(c->fd, &st) == 0) {
-		c->devs.n = 1;
-		c->devs.dev[0] = st.st_rdev;
-		snprintf(c->devs.name[0], sizeof(c->devs.name[0]), "loop%d",
-			 c->req->nr);
-	}
-}
-
-/* udev and systemd take LOCK_SH|LOCK_NB before probing and skip a locked
- * device, so holding LOCK_EX keeps probers from opening it while we tear it
- * down. A lock that is never released belongs to a process that has the
- * device open: the opener scan names it, so after a second at most we go
- * on without the lock. */
-static void lock_dev(struct ctx *c)
-{
-	uint64_t end = now_ms() + 1000;
-	if (end > c->end)
-		end = c->end;
-	for (unsigned i = 0; flock(c->fd, LOCK_EX | LOCK_NB) < 0; i++) {
-		if (errno != EWOULDBLOCK || now_ms() >= end)
-			return;
-		loop_backoff(i);
-	}
+	c->devs.n = 1;
+	c->devs.dev[0] = st.st_rdev;
+	snprintf(c->devs.name[0], sizeof(c->devs.name[0]), "loop%d", c->req->nr);
 }
 
 /* The backing file, opened now so it can be fsynced after the unbind,
@@ -112,15 +92,17 @@ static int flush_parts(struct ctx *c)
 
 /* Everything written through the device so far reaches the backing file
  * and its storage. BLKFLSBUF also drops the device's clean cache; it needs
- * CAP_SYS_ADMIN, and the fsync alone is what durability needs. */
-static int flush(struct ctx *c)
+ * CAP_SYS_ADMIN, and the fsync alone is what durability needs: only
+ * loop_flush, whose point is the dropped cache, fails without it. */
+static int flush(struct ctx *c, int drop)
 {
 	int r = flush_parts(c);
 	if (r < 0)
 		return fail(c, r, "fsync");
 	if (fsync(c->fd) < 0)
 		return fail(c, -errno, "fsync");
-	ioctl(c->fd, BLKFLSBUF, 0);
+	if (ioctl(c->fd, BLKFLSBUF, 0) < 0 && drop)
+		return fail(c, -errno, "BLKFLSBUF");
 	return 0;
 }
 
@@ -133,32 +115,11 @@ static int set_autoclear(struct ctx *c)
 {
 	struct loop_info64 info = c->info;
 	info.lo_flags |= LO_FLAGS_AUTOCLEAR;
-	int r = -EAGAIN;
-	for (unsigned i = 0; i < 16 && r == -EAGAIN; i++) {
-		r = loop_ioctl(c->fd, LOOP_SET_STATUS64, "LOOP_SET_STATUS64", &info);
-		if (r == -EAGAIN)
-			loop_backoff(i);
-	}
+	int r = loop_ioctl_retry(c->fd, LOOP_SET_STATUS64, "LOOP_SET_STATUS64",
+				 &info);
 	if (r < 0)
 		r = loop_ioctl(c->fd, LOOP_CLR_FD, "LOOP_CLR_FD", NULL);
 	return r == -ENXIO ? 0 : r;
-}
-
-/* Partitions added with BLKPG stay after the unbind, on a free device. */
-static int del_parts(struct ctx *c)
-{
-	for (int i = 1; i < c->devs.n; i++) {
-		struct blkpg_partition part;
-		struct blkpg_ioctl_arg arg;
-		memset(&part, 0, sizeof(part));
-		part.pno = c->devs.partno[i];
-		arg = (struct blkpg_ioctl_arg){BLKPG_DEL_PARTITION, 0,
-					       sizeof(part), &part};
-		int r = loop_ioctl(c->fd, BLKPG, "BLKPG", &arg);
-		if (r < 0 && r != -ENXIO)
-			return fail(c, r, "BLKPG_DEL_PARTITION");
-	}
-	return 0;
 }
 
 static int is_unbound(struct ctx *c)
@@ -189,13 +150,18 @@ static int wait_unbound(struct ctx *c)
 	return 1;
 }
 
+/* Processes with the device open (none without /proc). */
+static int openers(struct ctx *c)
+{
+	return proc_find_openers(c->procfd, &c->devs, c->res->holder_pid,
+				 c->res->holder_comm, DETACH_MAX_HOLDERS);
+}
+
 /* Names whoever still keeps the device bound after the wait. */
 static int report_busy(struct ctx *c)
 {
 	struct detach_res *res = c->res;
-	int n = c->procfd < 0 ? 0
-		: proc_find_openers(c->procfd, &c->devs, res->holder_pid,
-				    res->holder_comm, DETACH_MAX_HOLDERS);
+	int n = openers(c);
 	res->lazy_done = 1;
 	if (n > 0) {
 		res->nholders = n < DETACH_MAX_HOLDERS ? n : DETACH_MAX_HOLDERS;
@@ -215,7 +181,8 @@ static int check_users(struct ctx *c, int holders)
 {
 	struct detach_res *res = c->res;
 	char mnt[sizeof(res->mountpoint) - 64];
-	int i = c->procfd < 0 ? 0 : proc_find_mount(c->procfd, &c->devs, mnt, sizeof(mnt));
+	/* (Without /proc or /sys these fail, which counts as nothing.) */
+	int i = proc_find_mount(c->procfd, &c->devs, mnt, sizeof(mnt));
 	if (i > 1)
 		snprintf(res->mountpoint, sizeof(res->mountpoint),
 			 "%s (through /dev/%s)", mnt, c->devs.name[i - 1]);
@@ -223,8 +190,8 @@ static int check_users(struct ctx *c, int holders)
 		snprintf(res->mountpoint, sizeof(res->mountpoint), "%s", mnt);
 	if (i > 0)
 		return -EBUSY;
-	if (holders && c->sysfd >= 0 &&
-	    sys_find_holder(c->sysfd, &c->devs, res->dm_holder, sizeof(res->dm_holder)) > 0)
+	if (holders && sys_find_holder(c->sysfd, &c->devs, res->dm_holder,
+				       sizeof(res->dm_holder)) > 0)
 		return -EBUSY;
 	return 0;
 }
@@ -261,10 +228,7 @@ static int finish(struct ctx *c)
 static int detach(struct ctx *c)
 {
 	struct detach_res *res = c->res;
-	int r = loop_ioctl(c->fd, LOOP_GET_STATUS64, "LOOP_GET_STATUS64", &c->info);
-	if (r < 0)
-		return fail(c, r, "LOOP_GET_STATUS64");
-	get_devs(c);
+	int r;
 	if (!c->req->lazy && (r = check_users(c, 1)) < 0)
 		return r;
 	open_backing(c);
@@ -274,10 +238,8 @@ static int detach(struct ctx *c)
 	 * LOOP_CLR_FD itself only sets autoclear and the teardown (with its
 	 * sync) is at the last close: the /proc walk is needed only if the
 	 * device then stays bound (report_busy). */
-	int held = c->procfd < 0 || loop_clr_fd_is_deferred() ? 0
-		   : proc_find_openers(c->procfd, &c->devs, res->holder_pid,
-				       res->holder_comm, DETACH_MAX_HOLDERS);
-	if ((r = flush(c)) < 0)
+	int held = loop_clr_fd_is_deferred() ? 0 : openers(c);
+	if ((r = flush(c, 0)) < 0)
 		return r;
 
 	if (c->req->lazy || held > 0) {
@@ -294,8 +256,11 @@ static int detach(struct ctx *c)
 			return res->lazy_done ? 0 : finish(c);
 		}
 	} else {
-		if ((r = del_parts(c)) < 0)
-			return r;
+		/* Partitions added with BLKPG stay after the unbind, on a
+		 * free device. */
+		int bad;
+		if ((r = loop_del_parts(c->fd, &c->devs, &bad)) < 0)
+			return fail(c, r, "BLKPG_DEL_PARTITION");
 		r = loop_ioctl(c->fd, LOOP_CLR_FD, "LOOP_CLR_FD", NULL);
 		if (r < 0 && r != -ENXIO)
 			return fail(c, r, "LOOP_CLR_FD");
@@ -309,26 +274,52 @@ static int detach(struct ctx *c)
 	return finish(c);
 }
 
-int loop_detach(const struct detach_req *req, struct detach_res *res)
+/* The device (locked for a detach), its state and partitions, and the
+ * /sys and /proc they are looked up in; ctx_close undoes it all. */
+static int ctx_open(struct ctx *c, const struct detach_req *req,
+		    struct detach_res *res, int lock)
 {
 	memset(res, 0, sizeof(*res));
-	struct ctx c = {.req = req, .res = res, .backfd = -1};
-	c.end = now_ms() + req->timeout_ms;
-	c.fd = loop_open(req->nr, O_RDONLY);
-	if (c.fd < 0)
-		return fail(&c, c.fd, "open");
-	c.sysfd = sysfs_open();
-	c.procfd = proc_open();
-	lock_dev(&c);
-	int r = detach(&c);
-	if (c.fd >= 0)
-		close(c.fd);
-	if (c.backfd >= 0)
-		close(c.backfd);
-	if (c.sysfd >= 0)
-		close(c.sysfd);
-	if (c.procfd >= 0)
-		close(c.procfd);
+	memset(c, 0, sizeof(*c));
+	c->req = req;
+	c->res = res;
+	c->end = now_ms() + req->timeout_ms;
+	c->sysfd = c->procfd = c->backfd = -1;
+	c->fd = loop_open(req->nr, O_RDONLY);
+	if (c->fd < 0)
+		return fail(c, c->fd, "open");
+	c->sysfd = sysfs_open();
+	c->procfd = proc_open();
+	/* udev and systemd take LOCK_SH|LOCK_NB before probing and skip a
+	 * locked device, so holding LOCK_EX keeps probers from opening it
+	 * while we tear it down. A lock that is never released belongs to
+	 * a process that has the device open: the opener scan names it, so
+	 * after a second at most we go on without the lock. */
+	if (lock)
+		loop_lock(c->fd, req->timeout_ms < 1000 ? (unsigned)req->timeout_ms
+							 : 1000);
+	int r = loop_ioctl(c->fd, LOOP_GET_STATUS64, "LOOP_GET_STATUS64", &c->info);
+	if (r < 0)
+		return fail(c, r, "LOOP_GET_STATUS64");
+	get_devs(c);
+	return 0;
+}
+
+static void ctx_close(struct ctx *c)
+{
+	int *fds[] = {&c->fd, &c->backfd, &c->sysfd, &c->procfd};
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+}
+
+int loop_detach(const struct detach_req *req, struct detach_res *res)
+{
+	struct ctx c;
+	int r = ctx_open(&c, req, res, 1);
+	if (r == 0)
+		r = detach(&c);
+	ctx_close(&c);
 	return r;
 }
 
@@ -338,31 +329,13 @@ int loop_detach(const struct detach_req *req, struct detach_res *res)
  * filesystem keeps its own state, so that is refused. */
 int loop_flush(int nr, struct detach_res *res)
 {
-	memset(res, 0, sizeof(*res));
 	struct detach_req req = {.nr = nr};
-	struct ctx c = {.req = &req, .res = res, .backfd = -1};
-	c.fd = loop_open(nr, O_RDONLY);
-	if (c.fd < 0)
-		return fail(&c, c.fd, "open");
-	c.sysfd = sysfs_open();
-	c.procfd = proc_open();
-	int r = loop_ioctl(c.fd, LOOP_GET_STATUS64, "LOOP_GET_STATUS64", &c.info);
-	if (r < 0)
-		fail(&c, r, "LOOP_GET_STATUS64");
-	if (r == 0)
-		get_devs(&c);
+	struct ctx c;
+	int r = ctx_open(&c, &req, res, 0);
 	if (r == 0)
 		r = check_users(&c, 0); /* dm reads bypass the loop's cache */
 	if (r == 0)
-		r = flush_parts(&c);
-	if (r == 0 && fsync(c.fd) < 0)
-		r = fail(&c, -errno, "fsync");
-	if (r == 0 && ioctl(c.fd, BLKFLSBUF, 0) < 0)
-		r = fail(&c, -errno, "BLKFLSBUF");
-	close(c.fd);
-	if (c.sysfd >= 0)
-		close(c.sysfd);
-	if (c.procfd >= 0)
-		close(c.procfd);
+		r = flush(&c, 1);
+	ctx_close(&c);
 	return r;
 }

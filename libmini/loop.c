@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -13,24 +14,6 @@
 #include <unistd.h>
 
 #include "mini.h"
-
-/* ioctl with fault injection in test builds; returns the ioctl's value or
- * -errno. */
-/* "6.18.44-fc" -> 6, 18. */
-static int parse_version(const char *s, unsigned *ma, unsigned *mi)
-{
-	int n = 0;
-	unsigned *out[2] = {ma, mi};
-	for (; n < 2 && *s >= '0' && *s <= '9'; n++) {
-		unsigned v = 0;
-		while (*s >= '0' && *s <= '9')
-			v = v * 10 + (unsigned)(*s++ - '0');
-		*out[n] = v;
-		if (*s == '.')
-			s++;
-	}
-	return n;
-}
 
 int loop_ioctl(int fd, unsigned long req, const char *name, void *arg)
 {
@@ -55,6 +38,19 @@ void loop_backoff(unsigned attempt)
 	unsigned ms = 5 + (seed >> 8) % cap;
 	struct timespec ts = {0, (long)ms * 1000000L};
 	nanosleep(&ts, NULL);
+}
+
+int loop_lock(int fd, unsigned ms)
+{
+	for (unsigned waited = 0;; waited++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		if (waited >= ms)
+			return -EWOULDBLOCK;
+		sleep_ms(1);
+	}
 }
 
 int loop_ctl_open(void)
@@ -99,14 +95,20 @@ static int parse_nr(const char *s)
 	return (int)v;
 }
 
+/* "loopN...": where the digits start, else NULL. */
+static const char *loop_digits(const char *s)
+{
+	return strncmp(s, "loop", 4) || s[4] < '0' || s[4] > '9' ? NULL : s + 4;
+}
+
 int loop_parse_name(const char *s)
 {
-	if (!strncmp(s, "/dev/loop/", 10))
-		return parse_nr(s + 10);
-	if (!strncmp(s, "/dev/loop", 9) && s[9] >= '0' && s[9] <= '9')
-		return parse_nr(s + 9);
-	if (!strncmp(s, "loop", 4) && s[4] >= '0' && s[4] <= '9')
-		return parse_nr(s + 4);
+	/* "/dev/loop/N" (Android), "/dev/loopN", "loopN" */
+	const char *n = !strncmp(s, "/dev/", 5) ? s + 5 : s;
+	if (!strncmp(n, "loop", 4) && n[4] == '/' && n > s)
+		return parse_nr(n + 5);
+	if ((n = loop_digits(n)))
+		return parse_nr(n);
 	/* Any other path (a udev symlink, a node elsewhere): ask sysfs which
 	 * device that number is, never compute it from the minor. */
 	struct stat st;
@@ -129,7 +131,7 @@ int loop_of_dev(dev_t dev, int *part)
 	/* ".../block/loop3" or ".../block/loop3/loop3p1" */
 	char *base = strrchr(target, '/');
 	base = base ? base + 1 : target;
-	if (strncmp(base, "loop", 4) || base[4] < '0' || base[4] > '9')
+	if (!loop_digits(base))
 		return -ENODEV;
 	char *p = strchr(base + 4, 'p');
 	uint64_t nr, pn = 0;
@@ -183,7 +185,7 @@ int loop_have_configure(int fd)
 
 /* EAGAIN (5.0-5.18, 4.14.y): the page cache was refilled by a prober
  * during invalidation. Retry with bounded, jittered backoff. */
-static int ioctl_retry(int fd, unsigned long req, const char *name, void *arg)
+int loop_ioctl_retry(int fd, unsigned long req, const char *name, void *arg)
 {
 	int r;
 	for (unsigned i = 0; i < 64; i++) {
@@ -198,7 +200,7 @@ static int ioctl_retry(int fd, unsigned long req, const char *name, void *arg)
 /* Kernels before 5.8: four ioctls with intermediate states. A failure
  * after LOOP_SET_FD clears the device again, so nobody sees a device bound
  * at the wrong offset (the toybox half-configured-device bug). */
-static int configure_legacy(int fd, const struct loop_config *cfg)
+int loop_configure_legacy(int fd, const struct loop_config *cfg)
 {
 	int r = loop_ioctl(fd, LOOP_SET_FD, "LOOP_SET_FD",
 			   (void *)(uintptr_t)cfg->fd);
@@ -210,15 +212,17 @@ static int configure_legacy(int fd, const struct loop_config *cfg)
 	/* The block size before the status: SET_STATUS64 with PARTSCAN scans
 	 * the table, and GPT offsets are in logical blocks. */
 	if (cfg->block_size)
-		r = ioctl_retry(fd, LOOP_SET_BLOCK_SIZE, "LOOP_SET_BLOCK_SIZE",
-				(void *)(uintptr_t)cfg->block_size);
+		r = loop_ioctl_retry(fd, LOOP_SET_BLOCK_SIZE,
+				     "LOOP_SET_BLOCK_SIZE",
+				     (void *)(uintptr_t)cfg->block_size);
 	if (r >= 0)
-		r = ioctl_retry(fd, LOOP_SET_STATUS64, "LOOP_SET_STATUS64", &info);
+		r = loop_ioctl_retry(fd, LOOP_SET_STATUS64, "LOOP_SET_STATUS64",
+				     &info);
 	if (r >= 0 && (cfg->info.lo_flags & LO_FLAGS_DIRECT_IO)) {
 		/* DIO refusal is not fatal here: the caller verifies the
 		 * effective state and decides. */
-		(void)ioctl_retry(fd, LOOP_SET_DIRECT_IO, "LOOP_SET_DIRECT_IO",
-				  (void *)1UL);
+		(void)loop_ioctl_retry(fd, LOOP_SET_DIRECT_IO,
+				       "LOOP_SET_DIRECT_IO", (void *)1UL);
 	}
 	if (r < 0) {
 		int saved = r;
@@ -228,80 +232,86 @@ static int configure_legacy(int fd, const struct loop_config *cfg)
 	return 0;
 }
 
-int loop_configure(int fd, const struct loop_config *cfg)
+int loop_attr(int sysfd, int nr, const char *attr, char *buf, size_t size)
 {
-	if (loop_have_configure(fd)) {
-		int r = ioctl_retry(fd, LOOP_CONFIGURE, "LOOP_CONFIGURE",
-				    (void *)cfg);
-		return r < 0 ? r : 0;
+	char path[64];
+	snprintf(path, sizeof(path), "/sys/block/loop%d/%s", nr, attr);
+	return sysfs_read_str(sysfd < 0 ? AT_FDCWD : sysfd,
+			      sysfd < 0 ? path : path + 5, buf, size);
+}
+
+/* The state as sysfs shows it: for callers without the device open (a
+ * listing, maybe not as root). */
+static int state_from_sysfs(int sysfd, int nr, struct loop_state *st)
+{
+	/* In the order of v[]; the last four are flags, with these bits. */
+	static const char attr[] = "loop/offset\0loop/sizelimit\0size\0"
+		"queue/logical_block_size\0ro\0loop/autoclear\0loop/partscan\0"
+		"loop/dio";
+	static const uint8_t bit[] = {LO_FLAGS_READ_ONLY, LO_FLAGS_AUTOCLEAR,
+				      LO_FLAGS_PARTSCAN, LO_FLAGS_DIRECT_IO};
+	uint64_t v[8];
+	const char *a = attr;
+	char buf[32];
+	if (loop_attr(sysfd, nr, "dev", buf, sizeof(buf)) < 0 ||
+	    parse_devnum(buf, 10, &st->dev) < 0)
+		return -ENODEV;
+	if (loop_attr(sysfd, nr, "loop/backing_file", st->back_file,
+		      sizeof(st->back_file)) == -ENOENT)
+		return -ENXIO; /* loop/ exists only while bound */
+	for (int i = 0; i < 8; i++, a += strlen(a) + 1) {
+		v[i] = 0;
+		if (loop_attr(sysfd, nr, a, buf, sizeof(buf)) >= 0)
+			parse_uint(buf, UINT64_MAX, &v[i]);
+		if (i >= 4 && v[i])
+			st->flags |= bit[i - 4];
 	}
-	return configure_legacy(fd, cfg);
-}
-
-int loop_configure_legacy(int fd, const struct loop_config *cfg)
-{
-	return configure_legacy(fd, cfg);
-}
-
-static int read_flag(int sysfd, const char *dir, const char *attr, uint32_t bit,
-		     uint32_t *flags)
-{
-	char path[80];
-	uint64_t v;
-	snprintf(path, sizeof(path), "%s/%s", dir, attr);
-	int r = sysfs_read_u64(sysfd, path, &v);
-	if (r == 0 && v)
-		*flags |= bit;
-	return r;
+	st->offset = v[0];
+	st->sizelimit = v[1];
+	st->size = v[2] * 512;
+	st->block_size = (uint32_t)v[3];
+	return 0;
 }
 
 int loop_state_get(int sysfd, int nr, int fd, struct loop_state *st)
 {
-	char dir[48], path[96];
+	struct loop_info64 info;
+	struct stat s;
 	memset(st, 0, sizeof(*st));
 	st->nr = nr;
-	snprintf(dir, sizeof(dir), "block/loop%d", nr);
-	snprintf(path, sizeof(path), "%s/dev", dir);
-	if (sysfs_read_devnum(sysfd, path, &st->dev) < 0)
-		return -ENODEV;
-	snprintf(path, sizeof(path), "%s/loop/backing_file", dir);
-	int r = sysfs_read_str(sysfd, path, st->back_file, sizeof(st->back_file));
-	if (r == -ENOENT)
-		return -ENXIO; /* loop/ exists only while bound */
-	snprintf(path, sizeof(path), "%s/loop/offset", dir);
-	sysfs_read_u64(sysfd, path, &st->offset);
-	snprintf(path, sizeof(path), "%s/loop/sizelimit", dir);
-	sysfs_read_u64(sysfd, path, &st->sizelimit);
-	snprintf(path, sizeof(path), "%s/loop", dir);
-	read_flag(sysfd, path, "autoclear", LO_FLAGS_AUTOCLEAR, &st->flags);
-	read_flag(sysfd, path, "partscan", LO_FLAGS_PARTSCAN, &st->flags);
-	read_flag(sysfd, path, "dio", LO_FLAGS_DIRECT_IO, &st->flags);
-	read_flag(sysfd, dir, "ro", LO_FLAGS_READ_ONLY, &st->flags);
-	uint64_t v;
-	snprintf(path, sizeof(path), "%s/size", dir);
-	if (sysfs_read_u64(sysfd, path, &v) == 0)
-		st->size = v * 512;
-	snprintf(path, sizeof(path), "%s/queue/logical_block_size", dir);
-	if (sysfs_read_u64(sysfd, path, &v) == 0)
-		st->block_size = (uint32_t)v;
-
-	/* Inode and device numbers exist only in the ioctl. */
-	int own = -1;
-	if (fd < 0) {
-		own = loop_open(nr, O_RDONLY | O_NONBLOCK);
-		fd = own;
-	}
-	if (fd < 0)
-		return 0; /* sysfs alone is enough for most callers */
-	struct loop_info64 info;
-	memset(&info, 0, sizeof(info));
-	r = loop_ioctl(fd, LOOP_GET_STATUS64, "LOOP_GET_STATUS64", &info);
-	if (own >= 0)
-		close(own);
+	/* Held open (attach's verification, detach): everything but the
+	 * full backing path (lo_file_name is the binder's choice, 64 bytes)
+	 * comes from the fd, not from ten sysfs reads. An fd that is not a
+	 * loop device falls back to sysfs. */
+	int r = fd < 0 ? -EBADF
+		       : loop_ioctl(fd, LOOP_GET_STATUS64, "LOOP_GET_STATUS64",
+				    &info);
 	if (r == -ENXIO)
-		return -ENXIO; /* 6.11+: unbinding, loop/ not yet gone */
-	if (r < 0)
-		return 0;
+		return r; /* unbound; 6.11+: unbinding, loop/ not yet gone */
+	if (r == 0 && fstat(fd, &s) == 0 &&
+	    ioctl(fd, BLKGETSIZE64, &st->size) == 0 &&
+	    ioctl(fd, BLKSSZGET, &st->block_size) == 0) {
+		st->dev = s.st_rdev;
+		loop_attr(sysfd, nr, "loop/backing_file", st->back_file,
+			  sizeof(st->back_file));
+	} else {
+		int e = state_from_sysfs(sysfd, nr, st);
+		if (e < 0)
+			return e;
+		if (fd < 0) {
+			/* Inode and device numbers exist only in the ioctl. */
+			fd = loop_open(nr, O_RDONLY | O_NONBLOCK);
+			r = fd < 0 ? fd
+				   : loop_ioctl(fd, LOOP_GET_STATUS64,
+						"LOOP_GET_STATUS64", &info);
+			if (fd >= 0)
+				close(fd);
+			if (r == -ENXIO)
+				return r;
+		}
+		if (r < 0)
+			return 0; /* sysfs alone is enough for most callers */
+	}
 	st->back_dev = info.lo_device;
 	st->back_ino = info.lo_inode;
 	st->back_rdev = info.lo_rdevice;
@@ -324,14 +334,13 @@ int loop_list_bound(int sysfd, int *nrs, int max)
 	int n = 0;
 	const char *name;
 	while ((name = dir_next(&d, NULL))) {
-		if (strncmp(name, "loop", 4) || name[4] < '0' || name[4] > '9')
+		const char *digits = loop_digits(name);
+		if (!digits)
 			continue;
 		char path[300];
 		snprintf(path, sizeof(path), "block/%s/loop", name);
-		if (!sysfs_exists(sysfd, path))
-			continue;
-		int nr = parse_nr(name + 4);
-		if (nr < 0)
+		int nr = parse_nr(digits);
+		if (nr < 0 || !sysfs_exists(sysfd, path))
 			continue;
 		if (n < max)
 			nrs[n] = nr;
@@ -348,10 +357,16 @@ int loop_clr_fd_is_deferred(void)
 {
 	static int v = -1;
 	if (v < 0) {
+		/* "6.18.44-fc" -> 6.18; anything unreadable counts as old. */
 		struct utsname u;
-		unsigned ma = 0, mi = 0;
-		v = uname(&u) == 0 && parse_version(u.release, &ma, &mi) == 2 &&
-		    (ma > 6 || (ma == 6 && mi >= 11));
+		unsigned n = 0, ver = 0;
+		const char *s = uname(&u) == 0 ? u.release : "";
+		for (; (*s >= '0' && *s <= '9') || (*s == '.' && !ver); s++)
+			if (*s == '.')
+				ver = n * 1000, n = 0;
+			else
+				n = n * 10 + (unsigned)(*s - '0');
+		v = ver + n >= 6011;
 	}
 	return v;
 }

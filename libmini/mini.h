@@ -160,22 +160,29 @@ int loop_parse_name(const char *s);
 int loop_of_dev(dev_t dev, int *part);
 /* Opens /dev/loopN, creating the node from sysfs `dev` when missing. */
 int loop_open(int nr, int flags);
-/* LOOP_CONFIGURE, or on kernels without it (EINVAL; ENOTTY via compat)
- * LOOP_SET_FD + LOOP_SET_STATUS64 + LOOP_SET_BLOCK_SIZE + LOOP_SET_DIRECT_IO,
- * clearing the device again if a later step fails. */
-int loop_configure(int fd, const struct loop_config *cfg);
-/* The state of a bound device: sysfs first, LOOP_GET_STATUS64 on fd (or a
- * fresh open when fd < 0) second. -ENXIO when unbound, -ENODEV if absent. */
+/* The state of a bound device. With fd (the device held open): from the
+ * fd, sysfs only for the backing path. Without (or fd no loop device):
+ * sysfs first, then LOOP_GET_STATUS64 on a fresh open. sysfd -1 reads
+ * /sys itself. -ENXIO when unbound, -ENODEV if absent. */
 int loop_state_get(int sysfd, int nr, int fd, struct loop_state *st);
 /* Numbers of every bound loop device in /sys/block's readdir order (the
  * order util-linux lists them in); returns the count (may exceed max: only
  * max are stored). */
 int loop_list_bound(int sysfd, int *nrs, int max);
+/* sysfs_read_str of /sys/block/loopN/ATTR, relative to sysfd (a fake tree
+ * in the unit tests), or from /sys itself when sysfd is -1. */
+int loop_attr(int sysfd, int nr, const char *attr, char *buf, size_t size);
 /* ioctl with fault injection (CONFIG=test): the result or -errno. */
 int loop_ioctl(int fd, unsigned long req, const char *name, void *arg);
 /* Jittered sleep for retry number attempt (10 to 160 ms cap). */
 void loop_backoff(unsigned attempt);
-/* The four-ioctl path alone (tests, and the 5.8 LOOP_CONFIGURE fallback). */
+/* loop_ioctl, retried with loop_backoff while it says EAGAIN (64 tries). */
+int loop_ioctl_retry(int fd, unsigned long req, const char *name, void *arg);
+/* flock(LOCK_EX), waiting at most about ms: 0, -EWOULDBLOCK, -errno. */
+int loop_lock(int fd, unsigned ms);
+/* For kernels without LOOP_CONFIGURE (EINVAL; ENOTTY via compat), and the
+ * 5.8 fallback: LOOP_SET_FD + LOOP_SET_BLOCK_SIZE + LOOP_SET_STATUS64 +
+ * LOOP_SET_DIRECT_IO, clearing the device again if a later step fails. */
 int loop_configure_legacy(int fd, const struct loop_config *cfg);
 /* 1 where LOOP_CLR_FD only sets autoclear, the teardown being at the
  * last close (6.11+). */
@@ -186,7 +193,7 @@ int loop_have_configure(int fd);
 /* ---- proc.c: who uses a device or a file -------------------------------
  * procfd is proc_open() (/proc), sysfd sysfs_open() (/sys), or fake trees in
  * the unit tests. Our own process is never counted. */
-#define LOOP_DEVS_MAX 64
+#define LOOP_DEVS_MAX 256 /* DISK_MAX_PARTS */
 struct loop_devs {             /* a loop device and its partitions */
 	int n;                 /* [0] is the device itself */
 	dev_t dev[LOOP_DEVS_MAX];
@@ -194,8 +201,19 @@ struct loop_devs {             /* a loop device and its partitions */
 	char name[LOOP_DEVS_MAX][24]; /* "loop3", "loop3p1" */
 };
 int proc_open(void);
-/* block/loopN/dev and its loopNpM/ partitions; the count, -ENODEV. */
+/* block/loopN/dev and its loopNpM/ partitions; the count, -ENODEV (d is
+ * cleared first in any case). */
 int loop_devs_get(int sysfd, int nr, struct loop_devs *d);
+/* BLKPG_DEL_PARTITION of d's partitions on fd (ENXIO, gone already, is
+ * fine): 0, or -errno and *bad, the index of the one that stayed. */
+int loop_del_parts(int fd, const struct loop_devs *d, int *bad);
+/* The next entry of a mountinfo file opened with lines_open(), split in
+ * place, mountpoint and source unescaped: 1, or 0 at the end. */
+struct mountinfo {
+	dev_t dev;
+	char *dir, *type, *src; /* "" when missing */
+};
+int mountinfo_next(struct lines *l, struct mountinfo *m);
 /* self/mountinfo: 1 + the index in d of the first mounted one (mountpoint
  * unescaped into mnt), 0 if none is mounted. */
 int proc_find_mount(int procfd, const struct loop_devs *d, char *mnt,
@@ -248,7 +266,6 @@ int loop_mount(const struct mount_req *req, struct mount_res *res);
 /* Mounts in /proc/self/mountinfo of device dev (0: any) at dir (NULL:
  * any): the count; *m is the last match, the one on top. */
 struct mount_ent {
-	int id;
 	dev_t dev;
 	char dir[4096], type[32], src[256];
 };

@@ -18,21 +18,23 @@
 
 /* ---- -o OPTS ------------------------------------------------------------ */
 
+/* Bit 31 is no MS_ flag: here it marks the options that clear theirs. */
+#define CLR 0x80000000u
 static const struct {
-	const char *name;
-	unsigned long set, clear;
+	char name[12];
+	uint32_t flag;
 } mflags[] = {
-	{"ro", MS_RDONLY, 0},          {"rw", 0, MS_RDONLY},
-	{"nosuid", MS_NOSUID, 0},      {"suid", 0, MS_NOSUID},
-	{"nodev", MS_NODEV, 0},        {"dev", 0, MS_NODEV},
-	{"noexec", MS_NOEXEC, 0},      {"exec", 0, MS_NOEXEC},
-	{"sync", MS_SYNCHRONOUS, 0},   {"async", 0, MS_SYNCHRONOUS},
-	{"dirsync", MS_DIRSYNC, 0},    {"noatime", MS_NOATIME, 0},
-	{"atime", 0, MS_NOATIME},      {"nodiratime", MS_NODIRATIME, 0},
-	{"diratime", 0, MS_NODIRATIME}, {"relatime", MS_RELATIME, 0},
-	{"norelatime", 0, MS_RELATIME}, {"strictatime", MS_STRICTATIME, 0},
-	{"lazytime", MS_LAZYTIME, 0},  {"nolazytime", 0, MS_LAZYTIME},
-	{"defaults", 0, 0},
+	{"ro", MS_RDONLY},          {"rw", CLR | MS_RDONLY},
+	{"nosuid", MS_NOSUID},      {"suid", CLR | MS_NOSUID},
+	{"nodev", MS_NODEV},        {"dev", CLR | MS_NODEV},
+	{"noexec", MS_NOEXEC},      {"exec", CLR | MS_NOEXEC},
+	{"sync", MS_SYNCHRONOUS},   {"async", CLR | MS_SYNCHRONOUS},
+	{"dirsync", MS_DIRSYNC},    {"noatime", MS_NOATIME},
+	{"atime", CLR | MS_NOATIME}, {"nodiratime", MS_NODIRATIME},
+	{"diratime", CLR | MS_NODIRATIME}, {"relatime", MS_RELATIME},
+	{"norelatime", CLR | MS_RELATIME}, {"strictatime", MS_STRICTATIME},
+	{"lazytime", MS_LAZYTIME},  {"nolazytime", CLR | MS_LAZYTIME},
+	{"defaults", 0},
 };
 
 int mount_opts(const char *opts, unsigned long *flags, char *data, size_t size)
@@ -48,7 +50,9 @@ int mount_opts(const char *opts, unsigned long *flags, char *data, size_t size)
 			    !strncmp(mflags[i].name, opts, len))
 				break;
 		if (i < ARRAY_SIZE(mflags)) {
-			*flags = (*flags & ~mflags[i].clear) | mflags[i].set;
+			uint32_t f = mflags[i].flag;
+			*flags = f & CLR ? *flags & ~(unsigned long)(f & ~CLR)
+					 : *flags | f;
 		} else if (len) {
 			/* Anything else is the filesystem's own option. */
 			if (o + len + 2 > size)
@@ -132,37 +136,19 @@ int mount_lookup(dev_t dev, const char *dir, struct mount_ent *m)
 {
 	/* Static: 4 KiB of buffer, and this is never called concurrently. */
 	static struct lines l;
-	int r = lines_open(&l, AT_FDCWD, "/proc/self/mountinfo");
+	struct mountinfo mi;
+	int r = lines_open(&l, AT_FDCWD, "/proc/self/mountinfo"), n = 0;
 	if (r < 0)
 		return r;
-	int n = 0;
-	char *line;
-	while ((line = lines_next(&l))) {
-		/* id parent maj:min root mountpoint opts [tags...] - type source */
-		char *f[24];
-		int nf = split_fields(line, f, 24), sep = 6;
-		dev_t d;
-		while (sep < nf && strcmp(f[sep], "-"))
-			sep++;
-		if (nf < 5 || parse_devnum(f[2], 10, &d) < 0)
-			continue;
-		unescape_octal(f[4]);
-		if ((dev && d != dev) || (dir && strcmp(f[4], dir)))
+	while (mountinfo_next(&l, &mi)) {
+		if ((dev && mi.dev != dev) || (dir && strcmp(mi.dir, dir)))
 			continue;
 		/* The last match is the one on top (mounts stack in order). */
 		n++;
-		uint64_t id = 0;
-		parse_uint(f[0], INT32_MAX, &id);
-		m->id = (int)id;
-		m->dev = d;
-		snprintf(m->dir, sizeof(m->dir), "%s", f[4]);
-		m->type[0] = m->src[0] = 0;
-		if (sep + 1 < nf)
-			snprintf(m->type, sizeof(m->type), "%s", f[sep + 1]);
-		if (sep + 2 < nf) {
-			unescape_octal(f[sep + 2]);
-			snprintf(m->src, sizeof(m->src), "%s", f[sep + 2]);
-		}
+		m->dev = mi.dev;
+		snprintf(m->dir, sizeof(m->dir), "%s", mi.dir);
+		snprintf(m->type, sizeof(m->type), "%s", mi.type);
+		snprintf(m->src, sizeof(m->src), "%s", mi.src);
 	}
 	lines_close(&l);
 	return n;
@@ -172,12 +158,12 @@ int mount_lookup(dev_t dev, const char *dir, struct mount_ent *m)
 
 int loop_bind_id(int nr, struct loop_bind *b)
 {
-	char path[64];
+	char seq[32];
 	memset(b, 0, sizeof(*b));
-	snprintf(path, sizeof(path), "/sys/block/loop%d/diskseq", nr);
-	sysfs_read_u64(AT_FDCWD, path, &b->diskseq); /* 5.15+ */
-	snprintf(path, sizeof(path), "/sys/block/loop%d/loop/backing_file", nr);
-	int r = sysfs_read_str(AT_FDCWD, path, b->back_file, sizeof(b->back_file));
+	if (loop_attr(-1, nr, "diskseq", seq, sizeof(seq)) >= 0) /* 5.15+ */
+		parse_uint(seq, UINT64_MAX, &b->diskseq);
+	int r = loop_attr(-1, nr, "loop/backing_file", b->back_file,
+			  sizeof(b->back_file));
 	return r == -ENOENT ? -ENXIO : r < 0 ? r : 0;
 }
 

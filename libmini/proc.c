@@ -58,6 +58,23 @@ int loop_devs_get(int sysfd, int nr, struct loop_devs *d)
 	return d->n;
 }
 
+int loop_del_parts(int fd, const struct loop_devs *d, int *bad)
+{
+	for (int i = 1; i < d->n; i++) {
+		struct blkpg_partition part;
+		memset(&part, 0, sizeof(part));
+		part.pno = d->partno[i];
+		struct blkpg_ioctl_arg arg = {BLKPG_DEL_PARTITION, 0, sizeof(part),
+					      &part};
+		int r = loop_ioctl(fd, BLKPG, "BLKPG", &arg);
+		if (r < 0 && r != -ENXIO) {
+			*bad = i;
+			return r;
+		}
+	}
+	return 0;
+}
+
 static int devs_index(const struct loop_devs *d, dev_t dev)
 {
 	for (int i = 0; i < d->n; i++)
@@ -66,46 +83,44 @@ static int devs_index(const struct loop_devs *d, dev_t dev)
 	return -1;
 }
 
-/* The index in d of a mountinfo line's device, or -1. The source is
- * compared too: btrfs reports an anonymous 0:N in the maj:min field. */
-static int mount_match(char *line, const struct loop_devs *d, char **mnt)
+int mountinfo_next(struct lines *l, struct mountinfo *m)
 {
-	char *f[24];
-	int n = split_fields(line, f, 24), dash = -1;
-	for (int i = 6; i < n && dash < 0; i++)
-		if (!strcmp(f[i], "-"))
-			dash = i;
-	if (n < 5)
-		return -1;
-	*mnt = f[4];
-	dev_t dev;
-	if (parse_devnum(f[2], 10, &dev) == 0) {
-		int i = devs_index(d, dev);
-		if (i >= 0)
-			return i;
+	static char none[1]; /* a missing field; writable for unescape */
+	char *line, *f[24];
+	while ((line = lines_next(l))) {
+		/* id parent maj:min root mountpoint opts [tags...] - type source */
+		int nf = split_fields(line, f, 24), sep = 6;
+		while (sep < nf && strcmp(f[sep], "-"))
+			sep++;
+		if (nf < 5 || parse_devnum(f[2], 10, &m->dev) < 0)
+			continue;
+		m->dir = f[4];
+		m->type = sep + 1 < nf ? f[sep + 1] : none;
+		m->src = sep + 2 < nf ? f[sep + 2] : none;
+		unescape_octal(m->dir);
+		unescape_octal(m->src);
+		return 1;
 	}
-	if (dash < 0 || dash + 2 >= n || strncmp(f[dash + 2], "/dev/", 5))
-		return -1;
-	for (int i = 0; i < d->n; i++)
-		if (!strcmp(f[dash + 2] + 5, d->name[i]))
-			return i;
-	return -1;
+	return 0;
 }
 
+/* The source is compared too: btrfs reports an anonymous 0:N in the
+ * maj:min field. */
 int proc_find_mount(int procfd, const struct loop_devs *d, char *mnt,
 		    size_t size)
 {
-	struct lines l;
-	int r = lines_open(&l, procfd, "self/mountinfo");
+	static struct lines l; /* 4 KiB: not on the stack, never reentered */
+	struct mountinfo m;
+	int r = lines_open(&l, procfd, "self/mountinfo"), hit = 0;
 	if (r < 0)
 		return r;
-	char *line, *m;
-	int hit = 0;
-	while (!hit && (line = lines_next(&l))) {
-		int i = mount_match(line, d, &m);
+	while (!hit && mountinfo_next(&l, &m)) {
+		int i = devs_index(d, m.dev);
+		for (int j = 0; i < 0 && j < d->n; j++)
+			if (!strncmp(m.src, "/dev/", 5) && !strcmp(m.src + 5, d->name[j]))
+				i = j;
 		if (i >= 0) {
-			unescape_octal(m);
-			snprintf(mnt, size, "%s", m);
+			snprintf(mnt, size, "%s", m.dir);
 			hit = i + 1;
 		}
 	}
@@ -118,11 +133,9 @@ int sys_find_holder(int sysfd, const struct loop_devs *d, char *name,
 {
 	char path[96];
 	for (int i = 0; i < d->n; i++) {
-		if (i == 0)
-			snprintf(path, sizeof(path), "block/%s/holders", d->name[0]);
-		else
-			snprintf(path, sizeof(path), "block/%s/%s/holders",
-				 d->name[0], d->name[i]);
+		/* block/loopN/./holders is the device's own. */
+		snprintf(path, sizeof(path), "block/%s/%s/holders", d->name[0],
+			 i ? d->name[i] : ".");
 		struct dirit it;
 		if (dir_open(&it, sysfd, path) < 0)
 			continue;
@@ -131,18 +144,18 @@ int sys_find_holder(int sysfd, const struct loop_devs *d, char *name,
 		 * directory.) */
 		while ((holder = dir_next(&it, NULL)) && holder[0] == '.')
 			;
-		if (!holder) {
-			dir_close(&it);
-			continue;
+		if (holder) {
+			/* dm devices have a name users know them by (dmsetup
+			 * ls). */
+			char dmname[64] = "", attr[320];
+			snprintf(attr, sizeof(attr), "block/%s/dm/name", holder);
+			sysfs_read_str(sysfd, attr, dmname, sizeof(dmname));
+			snprintf(name, size, "%s%s%s%s", holder,
+				 dmname[0] ? " (" : "", dmname, dmname[0] ? ")" : "");
 		}
-		/* dm devices have a name users know them by (dmsetup ls). */
-		char dmname[64] = "", attr[320];
-		snprintf(attr, sizeof(attr), "block/%s/dm/name", holder);
-		sysfs_read_str(sysfd, attr, dmname, sizeof(dmname));
-		snprintf(name, size, "%s%s%s%s", holder, dmname[0] ? " (" : "",
-			 dmname, dmname[0] ? ")" : "");
 		dir_close(&it);
-		return 1;
+		if (holder)
+			return 1;
 	}
 	return 0;
 }

@@ -72,6 +72,29 @@ TEST(mount_by_majmin_unescaped)
 	close(sys);
 }
 
+TEST(mountinfo_fields)
+{
+	/* The one mountinfo reader (proc_find_mount, mount_lookup). */
+	int proc = open_tree("proc-detach");
+	static struct lines l;
+	struct mountinfo m;
+	int n = 0, seen = 0;
+	ASSERT_EQ(lines_open(&l, proc, "self/mountinfo"), 0);
+	while (mountinfo_next(&l, &m)) {
+		n++;
+		if (m.dev != makedev(7, 3))
+			continue;
+		seen = 1;
+		ASSERT_STR(m.dir, "/mnt/my disk");
+		ASSERT_STR(m.type, "ext4");
+		ASSERT_STR(m.src, "/dev/loop3");
+	}
+	lines_close(&l);
+	ASSERT_EQ(n, 5);
+	ASSERT(seen);
+	close(proc);
+}
+
 TEST(mount_of_a_partition)
 {
 	int proc = open_tree("proc-detach");
