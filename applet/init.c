@@ -175,7 +175,7 @@ static int shell(const char *instead)
 		msg("no /bin/sh in this initramfs: %s", instead);
 		return -1;
 	}
-	pid_t w, pid = fork();
+	pid_t w, pid = _Fork(); /* see mini.h */
 	if (pid == 0) {
 		/* Its own session with the console as controlling tty, so ^C
 		 * reaches the shell's children and not us. */

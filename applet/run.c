@@ -131,7 +131,7 @@ static int make_env(const char *dev, const char *mnt)
 static int spawn(char **cmd, const sigset_t *old)
 {
 	pid_t parent = getpid();
-	pid_t pid = fork();
+	pid_t pid = _Fork(); /* see mini.h */
 	if (pid != 0)
 		return pid < 0 ? -errno : pid;
 	for (size_t i = 0; i < ARRAY_SIZE(fwd_sigs); i++)

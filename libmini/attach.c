@@ -108,8 +108,9 @@ static int open_backing(const struct attach_req *req, struct attach_res *res,
  * second open (which could meet another file under the same name). */
 static int set_direct(struct backing *b, int on)
 {
-	int fl = fcntl(b->fd, F_GETFL);
-	if (fl < 0 || fcntl(b->fd, F_SETFL, on ? fl | O_DIRECT : fl & ~O_DIRECT) < 0)
+	/* Raw fcntl: musl's wrapper is 400 bytes of cases we never use. */
+	long fl = syscall(SYS_fcntl, b->fd, F_GETFL);
+	if (fl < 0 || syscall(SYS_fcntl, b->fd, F_SETFL, on ? fl | O_DIRECT : fl & ~O_DIRECT) < 0)
 		return -errno;
 	b->direct = on;
 	return 0;
@@ -540,7 +541,7 @@ static void fill_config(const struct attach_req *req, const struct attach_res *r
  * always count from 1.) */
 static int configure_legacy_detached(int fd, const struct loop_config *cfg)
 {
-	pid_t pid = fork();
+	pid_t pid = _Fork(); /* see mini.h: no threads, no atfork handlers */
 	if (pid < 0)
 		return loop_configure_legacy(fd, cfg);
 	if (pid == 0) {

@@ -32,12 +32,11 @@ void loop_backoff(unsigned attempt)
 {
 	static unsigned seed;
 	if (!seed)
-		seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+		seed = (unsigned)getpid() ^ (unsigned)now_usec();
 	seed = seed * 1103515245u + 12345u;
 	unsigned cap = 10u << (attempt < 4 ? attempt : 4); /* 10..160 ms */
 	unsigned ms = 5 + (seed >> 8) % cap;
-	struct timespec ts = {0, (long)ms * 1000000L};
-	nanosleep(&ts, NULL);
+	sleep_ms(ms);
 }
 
 int loop_lock(int fd, unsigned ms)
