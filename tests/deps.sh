@@ -56,6 +56,7 @@ bench)
 	need hyperfine hyperfine
 	need toybox toybox
 	need /usr/bin/time time
+	need perf linux-perf
 	;;
 esac
 [ -z "$missing" ] && exit 0

@@ -47,6 +47,25 @@ hyperfine -N --warmup 10 --runs "$RUNS" --export-json "$dir/sh.json" \
 	-n busybox "sh -c 'd=\$($BB losetup -f) && $BB losetup \$d $img && $BB losetup -d \$d'" \
 	-n toybox "sh -c 'd=\$($TB losetup -f -s $img) && $TB losetup -d \$d'" >/dev/null
 
+# Kernel time inside one loopbox cycle, from perf trace over 30 cycles:
+# LOOP_CONFIGURE (the attach) and the detach's fsyncs (the durability:
+# the loop device's flush reaches the backing file's disk). Any tool pays
+# the configure; only a durable detach pays the fsyncs.
+kernel_time() {
+	command -v perf >/dev/null && perf trace -e ioctl -o "$dir/pt" true 2>/dev/null ||
+		{ echo "kernel time: SKIP (no working perf trace)"; return; }
+	for _ in $(seq 30); do
+		perf trace -e ioctl -o "$dir/pa" $LB losetup -f --show "$img" >"$dir/dev"
+		perf trace -e fsync -o "$dir/pb" $LB losetup -d "$(cat "$dir/dev")"
+		# LOOP_CONFIGURE is ioctl 0x4c0a; "( 0.141 ms)" is its duration
+		c=$(grep '0x4c, 0xa, 0).*= 0$' "$dir/pa" | awk '{print $3}')
+		f=$(awk '/fsync/ {s += $3} END {print s + 0}' "$dir/pb")
+		echo "${c:-0} $f"
+	done >"$dir/kt"
+	med() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+	printf 'kernel time per loopbox cycle (median of 30): LOOP_CONFIGURE %s ms, detach fsyncs %s ms\n' \
+		"$(cut -d' ' -f1 "$dir/kt" | med)" "$(cut -d' ' -f2 "$dir/kt" | med)"
+}
 medians() { # "name median_seconds" per command of a hyperfine json
 	tr -d ' \n' <"$1" | sed 's/"command":/\n/g' |
 		sed -n 's/^"\([^"]*\)".*"median":\([0-9.e+-]*\).*/\1 \2/p'
@@ -96,4 +115,6 @@ table() { # $1: json, $2: what the floor is
 		awk -v n="$name" -v b="$(size "$bin")" -v s="$(libs "$bin")" -v k="$(rss "$r")" \
 			'BEGIN { printf "| %s | %d KiB | %d KiB | %d KiB |\n", n, b / 1024, s / 1024, k }'
 	done
+	echo
+	kernel_time
 } | tee "${BENCH_OUT:-$dir/table}"
