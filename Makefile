@@ -51,8 +51,12 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+# fmt.c owns stdout/stderr: a musl stdio function linked by a new call
+# would fail here rather than work on our FILE as if it were musl's.
 $(BIN).full: $(OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,-Map=$@.map -o $@.tmp $(OBJ)
+	sh tests/no-musl-stdio.sh $@.map || { rm -f $@.tmp; exit 1; }
+	mv -f $@.tmp $@
 
 $(BIN): $(BIN).full
 	strip -s -R .comment -o $@.tmp $< && mv -f $@.tmp $@
