@@ -86,17 +86,9 @@ int loopmount_main(int argc, char **argv)
 	req.file = image;
 	req.autoclear = 1;
 	req.keep_fd = 1;
-	if ((r = loop_attach(&req, &res)) < 0) {
-		if (res.why[0])
-			msg("%s: %s", image, res.why);
-		else
-			msg_errno(r, "%s: %s", image, res.failed_step ? res.failed_step : "attach");
+	if (attach_reported(&req, &res, AW_RO_FALLBACK | AW_ALIAS | AW_WRITERS |
+					   AW_NOT_512) < 0)
 		return EXIT_FAIL;
-	}
-	char why[256];
-	unsigned left = AW_RO_FALLBACK | AW_ALIAS | AW_WRITERS | AW_NOT_512;
-	while (attach_warning(&res, &left, why, sizeof(why)))
-		msg_warn("%s: %s", image, why);
 
 	char dev[32];
 	loop_path(res.nr, dev, sizeof(dev));
@@ -118,13 +110,6 @@ int loopmount_main(int argc, char **argv)
 }
 
 /* ---- loopumount -------------------------------------------------------- */
-
-static void say_users(const char *obj, const char *what, const struct users *u)
-{
-	char list[512];
-	pids_words(u->n, u->pid, u->comm, USERS_MAX, list, sizeof(list));
-	msg("%s: %s %s", obj, what, list);
-}
 
 /* The mount named by arg: a mountpoint, or a loop device's top mount.
  * Returns 1 for a device (all its mounts go), 0 for a directory. */
@@ -158,7 +143,7 @@ static int unmount(const struct mount_ent *m)
 	}
 	struct users u;
 	if (proc_users(m->dev, 0, &u) > 0)
-		say_users(m->dir, "umount: busy: in use by process", &u);
+		msg_users(m->dir, "umount: busy: in use by process", &u);
 	else
 		msg("%s: umount: busy (no process found here: a mount below it, "
 		    "or a user in another mount namespace)", m->dir);
@@ -237,7 +222,7 @@ int loopumount_main(int argc, char **argv)
 	if (r < 0) {
 		struct users u;
 		if (proc_users(0, ls.dev, &u) > 0)
-			say_users(dev, "unmounted, but not freed: still open in process", &u);
+			msg_users(dev, "unmounted, but not freed: still open in process", &u);
 		else
 			msg("%s: unmounted, but not freed after %llu ms", dev,
 			    (unsigned long long)timeout_ms);

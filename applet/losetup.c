@@ -400,18 +400,9 @@ static int do_attach(struct args *a, const char *f)
 {
 	struct attach_res res;
 	a->req.file = f;
-	int r = loop_attach(&a->req, &res);
-	if (r < 0) {
-		if (res.why[0])
-			msg("%s: %s", f, res.why);
-		else
-			msg_errno(r, "%s: %s", f, res.failed_step ? res.failed_step : "attach");
+	if (attach_reported(&a->req, &res, a->verbose ? ~0u
+				: ~(unsigned)AW_DIO_FALLBACK) < 0)
 		return EXIT_FAIL;
-	}
-	char why[256];
-	unsigned left = a->verbose ? ~0u : ~(unsigned)AW_DIO_FALLBACK;
-	while (attach_warning(&res, &left, why, sizeof(why)))
-		msg_warn("%s: %s", f, why);
 	if (a->show) {
 		char name[32];
 		loop_path(res.nr, name, sizeof(name));

@@ -188,13 +188,6 @@ static int run_cmd(char **cmd)
 
 /* ---- setup and teardown ------------------------------------------------- */
 
-static void say_users(const char *obj, const char *what, const struct users *u)
-{
-	char list[512];
-	pids_words(u->n, u->pid, u->comm, USERS_MAX, list, sizeof(list));
-	msg("%s: %s %s", obj, what, list);
-}
-
 static int unmount(const char *dir)
 {
 	struct mount_ent m;
@@ -204,7 +197,7 @@ static int unmount(const char *dir)
 	int err = errno;
 	struct users u;
 	if (err == EBUSY && have && proc_users(m.dev, 0, &u) > 0)
-		say_users(dir, "umount: busy: still in use by process", &u);
+		msg_users(dir, "umount: busy: still in use by process", &u);
 	else
 		msg_errno(err, "%s: umount", dir);
 	/* Detached now, it goes (and frees the device) when they do. */
@@ -230,7 +223,7 @@ static int release(int fd, int nr, dev_t dev, uint64_t timeout_ms)
 	if (bound && loop_wait_free(nr, &b, timeout_ms) < 0) {
 		struct users u;
 		if (proc_users(0, dev, &u) > 0)
-			say_users(name, "not freed: still open in process", &u);
+			msg_users(name, "not freed: still open in process", &u);
 		else
 			msg("%s: not freed after %llu ms", name,
 			    (unsigned long long)timeout_ms);
@@ -277,18 +270,8 @@ int run_main(int argc, char **argv)
 	struct attach_res res;
 	r.req.autoclear = 1;
 	r.req.keep_fd = 1;
-	int e = loop_attach(&r.req, &res);
-	if (e < 0) {
-		if (res.why[0])
-			msg("%s: %s", image, res.why);
-		else
-			msg_errno(e, "%s: %s", image, res.failed_step ? res.failed_step : "attach");
+	if (attach_reported(&r.req, &res, AW_RO_FALLBACK | AW_ALIAS) < 0)
 		return EXIT_FAIL;
-	}
-	char why[256];
-	unsigned left = AW_RO_FALLBACK | AW_ALIAS;
-	while (attach_warning(&res, &left, why, sizeof(why)))
-		msg_warn("%s: %s", image, why);
 	char dev[32];
 	loop_path(res.nr, dev, sizeof(dev));
 	int bfd = backing_open(&res.st);
@@ -322,7 +305,8 @@ int run_main(int argc, char **argv)
 			  bfd == -ESTALE ? ": the path now names another file" : "");
 		bad = 1;
 	} else {
-		if ((e = backing_sync(bfd)) < 0) {
+		int e = backing_sync(bfd);
+		if (e < 0) {
 			msg_errno(e, "%s: fsync", image);
 			bad = 1;
 		}

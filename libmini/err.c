@@ -100,3 +100,25 @@ void usage_exit(const char *text, int asked)
 	out("%s\n", text);
 	exit(out_flush() < 0 ? EXIT_FAIL : EXIT_OK);
 }
+
+int attach_reported(const struct attach_req *req, struct attach_res *res,
+		    unsigned warn)
+{
+	int r = loop_attach(req, res);
+	if (r < 0 && res->why[0])
+		msg("%s: %s", req->file, res->why);
+	else if (r < 0)
+		msg_errno(r, "%s: %s", req->file,
+			  res->failed_step ? res->failed_step : "attach");
+	char why[256];
+	while (r >= 0 && attach_warning(res, &warn, why, sizeof(why)))
+		msg_warn("%s: %s", req->file, why);
+	return r;
+}
+
+void msg_users(const char *obj, const char *what, const struct users *u)
+{
+	char list[512];
+	pids_words(u->n, u->pid, u->comm, USERS_MAX, list, sizeof(list));
+	msg("%s: %s %s", obj, what, list);
+}

@@ -245,6 +245,8 @@ struct users {
 	char comm[USERS_MAX][17];
 };
 int proc_users(dev_t fsdev, dev_t rdev, struct users *u);
+/* (err.c, applets only) "OBJ: WHAT PID (comm), ... and N more". */
+void msg_users(const char *obj, const char *what, const struct users *u);
 
 /* ---- mount.c: filesystems on loop devices ------------------------------
  * mount_opts: "ro,noatime,errors=remount-ro" -> MS_* flags, the rest as the
@@ -363,6 +365,11 @@ int attach_warning(const struct attach_res *res, unsigned *left, char *buf,
 /* "PID (comm), PID (comm) and N more" of n processes, max of them known. */
 void pids_words(int n, const pid_t *pid, const char (*comm)[17], int max,
 		char *buf, size_t size);
+/* (err.c, applets only) loop_attach, then its failure or the warnings in
+ * warn (AW_* bits) as messages about req->file, as losetup, loopmount and
+ * run all report them; returns loop_attach's result. */
+int attach_reported(const struct attach_req *req, struct attach_res *res,
+		    unsigned warn);
 
 /* ---- detach.c: synchronous, durable teardown --------------------------- */
 struct detach_req {

@@ -11,19 +11,13 @@ HARNESS="$top/tests/testing.sh"
 export HARNESS
 . "$HARNESS"
 
-# The loop nodes that exist now: the ones GET_FREE adds during the run
-# (stress tests add hundreds) are deleted at the end if they are free, so
-# a run leaves the machine with the devices it found.
-ls /sys/block | grep '^loop[0-9]*$' >"$TESTROOT/.loops-before"
+. "$top/tests/loopnodes.sh"
+nodes_save "$TESTROOT/.loops-before"
 
 # Every test's devices, even after a failure or ^C.
 finish() {
 	for TESTDIR in "$TESTROOT"/*; do [ -d "$TESTDIR" ] && loop_cleanup; done
-	if [ -x "$LB" ]; then
-		for d in $(ls /sys/block | grep '^loop[0-9]*$' | grep -vxF -f "$TESTROOT/.loops-before"); do
-			[ -e "/sys/block/$d/loop" ] || "$LB" losetup -d --remove "/dev/$d" 2>/dev/null
-		done
-	fi
+	[ -x "$LB" ] && nodes_remove_new "$TESTROOT/.loops-before" "$LB"
 	rm -rf "$TESTROOT"
 }
 trap finish EXIT

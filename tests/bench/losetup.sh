@@ -26,26 +26,41 @@ cleanup() {
 		esac
 	done
 	sleep 0.2
+	nodes_remove_new "$dir/nodes" "$LB"
 	rm -rf "$dir"
 }
+. "$top/tests/loopnodes.sh"
+nodes_save "$dir/nodes"
 trap cleanup EXIT INT TERM
 
-# busybox 1.35 has no --show: it needs one more process to learn the name.
-# "floor": the same harness running a static no-op twice, which every
-# cycle pays (process starts; with sh also the shell and the command
+# Each tool's cycle, once, as its steps: "{}" is the device the first step
+# printed. busybox 1.35 has no --show: it needs one more process to learn
+# the name. "floor": the same harness running a static no-op twice, which
+# every cycle pays (process starts; with sh also the shell and the command
 # substitution): the tools are also compared on their time above it.
-hyperfine -N --warmup 20 --runs "$RUNS" --export-json "$dir/direct.json" \
-	-n floor "$cycle $LB --version -- $LB --version" \
-	-n loopbox "$cycle $LB losetup -f --show $img -- $LB losetup -d {}" \
-	-n util-linux "$cycle $UL -f --show $img -- $UL -d {}" \
-	-n busybox "$cycle $BB losetup -f -- $BB losetup {} $img -- $BB losetup -d {}" \
-	-n toybox "$cycle $TB losetup -f -s $img -- $TB losetup -d {}" >/dev/null
-hyperfine -N --warmup 10 --runs "$RUNS" --export-json "$dir/sh.json" \
-	-n floor "sh -c 'd=\$($LB --version) && $LB --version >/dev/null'" \
-	-n loopbox "sh -c 'd=\$($LB losetup -f --show $img) && $LB losetup -d \$d'" \
-	-n util-linux "sh -c 'd=\$($UL -f --show $img) && $UL -d \$d'" \
-	-n busybox "sh -c 'd=\$($BB losetup -f) && $BB losetup \$d $img && $BB losetup -d \$d'" \
-	-n toybox "sh -c 'd=\$($TB losetup -f -s $img) && $TB losetup -d \$d'" >/dev/null
+cycles() {
+	echo "floor|$LB --version|$LB --version"
+	echo "loopbox|$LB losetup -f --show $img|$LB losetup -d {}"
+	echo "util-linux|$UL -f --show $img|$UL -d {}"
+	echo "busybox|$BB losetup -f|$BB losetup {} $img|$BB losetup -d {}"
+	echo "toybox|$TB losetup -f -s $img|$TB losetup -d {}"
+}
+bench() { # JSON direct|sh: one hyperfine run over every tool's cycle
+	json=$1 how=$2
+	set --
+	cycles >"$dir/cycles"
+	while IFS='|' read -r name first rest; do
+		if [ "$how" = direct ]; then
+			cmd="$cycle $first -- $(echo "$rest" | sed 's/|/ -- /g')"
+		else
+			cmd="sh -c 'd=\$($first) && $(echo "$rest" | sed 's/|/ \&\& /g; s/{}/$d/g')'"
+		fi
+		set -- "$@" -n "$name" "$cmd"
+	done <"$dir/cycles"
+	hyperfine -N --warmup 20 --runs "$RUNS" --export-json "$json" "$@" >/dev/null
+}
+bench "$dir/direct.json" direct
+bench "$dir/sh.json" sh
 
 # Kernel time inside one loopbox cycle, from perf trace over 30 cycles:
 # LOOP_CONFIGURE (the attach) and the detach's fsyncs (the durability:

@@ -24,16 +24,9 @@ cleanup() {
 	i=0
 	while [ -n "$(ours)" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 }
-# The loop nodes that exist now: the ones GET_FREE adds for this run are
-# deleted at the end (when free), so the machine keeps the devices it had.
-before=$(ls /sys/block | grep '^loop[0-9]*$' || true)
-remove_new() {
-	for d in $(ls /sys/block | grep '^loop[0-9]*$'); do
-		echo "$before" | grep -qxF "$d" && continue
-		[ -e "/sys/block/$d/loop" ] || "$LB" losetup -d --remove "/dev/$d" 2>/dev/null
-	done
-}
-trap 'cleanup; remove_new; rm -rf "$W"' EXIT
+. "$top/tests/loopnodes.sh"
+nodes_save "$W/.nodes"
+trap 'cleanup; nodes_remove_new "$W/.nodes" "$LB"; rm -rf "$W"' EXIT
 trap 'exit 130' INT TERM
 
 for i in $(seq 0 $((P * N - 1))); do truncate -s 8M "$W/f$i"; done
