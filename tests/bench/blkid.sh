@@ -16,8 +16,12 @@ for t in hyperfine "$UB" "$LB"; do
 done
 tmp=$(mktemp -d /tmp/blkid-bench.XXXXXX)
 loops=
+. "$top/tests/loopnodes.sh"
+nodes_save "$tmp/.nodes"
 cleanup() {
 	for l in $loops; do losetup -d "$l" 2>/dev/null; done
+	sleep 0.2 # the detaches above finish at the devices' last close
+	nodes_remove_new "$tmp/.nodes" "$LB"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM

@@ -21,8 +21,12 @@ DIR=${2:-/var/tmp}
 LB=${LB:-$top/build/loopbox}
 W=$(mktemp -d "$DIR/loopbox-dio.XXXXXX")
 DEV=
+. "$top/tests/loopnodes.sh"
+nodes_save "$W/.nodes"
 cleanup() {
 	[ -n "$DEV" ] && /sbin/losetup -d "$DEV" 2>/dev/null
+	sleep 0.2 # the detach above finishes at the device's last close
+	nodes_remove_new "$W/.nodes" "$LB"
 	rm -rf "$W"
 }
 trap cleanup EXIT
