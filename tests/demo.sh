@@ -14,7 +14,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 # 1. Packages: only what is missing, only through apt-get.
 need=
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-for p in make gcc musl-tools qemu-system-x86 linux-image-cloud-amd64 e2fsprogs \
+for p in make gcc musl-tools qemu-system-x86 kmod e2fsprogs \
 	cpio squashfs-tools gdisk busybox-static; do
 	have "$p" || need="$need $p"
 done
@@ -74,7 +74,7 @@ ls -l disk.img initrd.img
 APPEND="debug loglevel=4 root=LABEL=DEMOHOST loop=/images/root.sqfs"
 say "booting: $KERNEL $APPEND"
 rc=0
-sh "$TOP/tests/boot/vm.sh" -k "$KERNEL" -K "$KVER" -i initrd.img -d disk.img \
+sh "$TOP/tests/boot/vm.sh" -k "$KERNEL" -K "$KVER" -M "$MODBASE" -i initrd.img -d disk.img \
 	-a "$APPEND" -t 180 -o "$BOOTDIR/console.log" -v || rc=$?
 if grep -q "demo done" "$BOOTDIR/console.log"; then
 	say "demo ok: the root came from $(sed -n 's/.*is a loop device over //p' console.log | tr -d '\r') on LABEL=DEMOHOST"

@@ -48,9 +48,9 @@ while getopts n:t:s:o:vh opt; do
 done
 
 skip() { echo "SKIP: $*"; exit 2; }
-kernel=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1)
-[ -n "$kernel" ] || skip "no /boot/vmlinuz-*-cloud-amd64 (linux-image-cloud-amd64)"
-kver=${kernel##*/vmlinuz-}
+k=$(sh "$here/kernel.sh" cloud) || skip "no cloud kernel (tests/boot/kernel.sh)"
+eval "$k"
+kernel=$KERNEL kver=$KVER
 for c in qemu-system-x86_64 mkfs.ext4 e2fsck debugfs cpio; do
 	command -v $c >/dev/null || skip "$c missing"
 done
@@ -128,7 +128,7 @@ if [ -x $ul ]; then
 	done
 fi
 # shellcheck disable=SC2086
-sh "$top/initramfs/mkinitramfs" -q -k "$kver" -s "$tmp/init" -B $busybox \
+sh "$top/initramfs/mkinitramfs" -q -k "$kver" -b "$MODBASE" -s "$tmp/init" -B $busybox \
 	-d virtio_pci,virtio_blk -f ext4 $adds -o "$tmp/initrd.img" ||
 	skip "mkinitramfs failed"
 

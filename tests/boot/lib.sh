@@ -8,8 +8,13 @@
 : "${TOP:?}" "${BOOTDIR:?}"
 VM=$TOP/tests/boot/vm.sh
 BUSYBOX=${BUSYBOX:-/bin/busybox}
-KERNEL=${KERNEL:-$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1)}
-KVER=${KERNEL##*/vmlinuz-}
+# The kernel: KERNEL (with KVER and MODBASE) from the caller, else Debian's
+# kernel of FLAVOR (cloud unless told), unpacked under build/ by kernel.sh.
+if [ -z "${KERNEL:-}" ]; then
+	eval "$(sh "$TOP/tests/boot/kernel.sh" "${FLAVOR:-cloud}")" || KERNEL=
+fi
+KVER=${KVER:-${KERNEL##*/vmlinuz-}}
+MODBASE=${MODBASE:-/lib/modules/$KVER}
 MIB=1048576
 
 # Fixed identities, so cmdlines can name them.
@@ -126,7 +131,7 @@ mk_gpt() {
 mk_initrd() { # OUT [mkinitramfs options...]
 	o=$1
 	shift
-	sh "$TOP/initramfs/mkinitramfs" -q -k "$KVER" -l "$TOP/build/loopbox" \
+	sh "$TOP/initramfs/mkinitramfs" -q -k "$KVER" -b "$MODBASE" -l "$TOP/build/loopbox" \
 		-d virtio_pci,virtio_blk -f ext4,squashfs,erofs "$@" -o "$o"
 }
 
@@ -173,7 +178,7 @@ boot_setup() {
 boot() {
 	name=$1 append=$2
 	shift 2
-	sh "$VM" -k "$KERNEL" -K "$KVER" -i "${INITRD:-$BOOTDIR/initrd.img}" \
+	sh "$VM" -k "$KERNEL" -K "$KVER" -M "$MODBASE" -i "${INITRD:-$BOOTDIR/initrd.img}" \
 		-a "$append" -o "$BOOTDIR/$name.log" "$@"
 }
 

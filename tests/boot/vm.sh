@@ -1,5 +1,5 @@
 #!/bin/sh
-# vm.sh: boot Debian's cloud kernel in QEMU (TCG) with an initramfs and
+# vm.sh: boot a Debian kernel in QEMU (TCG) with an initramfs and
 # virtio disks, and capture the serial console. Reusable by any test.
 #
 # usage: vm.sh [options] [-- EXTRA QEMU ARGS]
@@ -19,8 +19,11 @@
 #   -o LOG        console output file (default: stdout at the end)
 #   -v            also show the console live on stdout
 #   -m MEM        guest memory (default 256M)
-#   -k KERNEL     default: the newest /boot/vmlinuz-*-cloud-amd64
+#   -F FLAVOR     Debian's kernel of that flavor, unpacked under build/
+#                 by tests/boot/kernel.sh (default: cloud; also generic)
+#   -k KERNEL     this kernel image instead
 #   -K KVER       its module version (default: from the file name)
+#   -M MODBASE    its module tree (default: /lib/modules/KVER), for -s
 # Exit status: QEMU's (0 when the guest powered off or rebooted, as
 # -no-reboot turns a reboot into an exit), 124 on timeout.
 set -eu
@@ -28,8 +31,8 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 initrd= script= disks= hot= hotwait=3 hotpat= append= expect= send= timeout=90
-log= mem=256M kernel= kver= live=
-while getopts i:s:d:H:w:W:a:e:S:t:o:m:k:K:vh opt; do
+log= mem=256M kernel= kver= modbase= flavor=cloud live=
+while getopts i:s:d:H:w:W:a:e:S:t:o:m:F:k:K:M:vh opt; do
 	case $opt in
 	i) initrd=$OPTARG ;;
 	s) script=$OPTARG ;;
@@ -45,6 +48,8 @@ while getopts i:s:d:H:w:W:a:e:S:t:o:m:k:K:vh opt; do
 	m) mem=$OPTARG ;;
 	k) kernel=$OPTARG ;;
 	K) kver=$OPTARG ;;
+	M) modbase=$OPTARG ;;
+	F) flavor=$OPTARG ;;
 	v) live=1 ;;
 	h) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) exit 2 ;;
@@ -53,10 +58,12 @@ done
 shift $((OPTIND - 1))
 
 if [ -z "$kernel" ]; then
-	kernel=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1)
-	[ -n "$kernel" ] || { echo "vm.sh: no /boot/vmlinuz-*-cloud-amd64 (apt-get install linux-image-cloud-amd64)" >&2; exit 2; }
+	k=$(sh "$here/kernel.sh" "$flavor") || { echo "vm.sh: no $flavor kernel (tests/boot/kernel.sh)" >&2; exit 2; }
+	eval "$k"
+	kernel=$KERNEL kver=$KVER modbase=$MODBASE
 fi
 [ -n "$kver" ] || kver=${kernel##*/vmlinuz-}
+[ -n "$modbase" ] || modbase=/lib/modules/$kver
 command -v qemu-system-x86_64 >/dev/null || { echo "vm.sh: qemu-system-x86_64 missing" >&2; exit 2; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vm.XXXXXX")
@@ -90,7 +97,7 @@ EOF
 	lbarg=
 	[ -x "$top/build/loopbox" ] && lbarg="-a $top/build/loopbox:/bin/loopbox"
 	# shellcheck disable=SC2086
-	sh "$top/initramfs/mkinitramfs" -q -k "$kver" -s "$tmp/init" \
+	sh "$top/initramfs/mkinitramfs" -q -k "$kver" -b "$modbase" -s "$tmp/init" \
 		-a "$script:/test.sh" $lbarg -o "$tmp/initrd.img"
 	initrd=$tmp/initrd.img
 fi
