@@ -36,6 +36,8 @@ check|demo|bench)
 	# The VMs' kernels are unpacked under build/ (tests/boot/kernel.sh),
 	# never installed: that needs apt-get download, dpkg-deb and depmod.
 	need depmod kmod
+	# A real Debian root with systemd for the boot tests (debian-root.sh).
+	need mmdebstrap mmdebstrap
 	;;
 esac
 case $want in
